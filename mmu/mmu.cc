@@ -1,0 +1,77 @@
+#include "mmu/mmu.h"
+
+#include "isa/address.h"
+#include "mmu/permission.h"
+
+namespace pkusim::mmu {
+
+Mmu::Mmu(const TlbConfig& tlb, unsigned maxphyaddr, MemoryPort& port)
+    : tlbs_(tlb), maxphyaddr_(maxphyaddr), port_(port) {}
+
+TranslateResult Mmu::fault(uint64_t la, uint32_t error) {
+  ++stats_.page_faults;
+  tlbs_.invalidate_page(la, regs_.pcid());
+  TranslateResult r;
+  r.exception = isa::Exception::kPageFault;
+  r.error.raw = error;
+  return r;
+}
+
+TranslateResult Mmu::translate(uint64_t la, AccessType type, bool user_mode, isa::Pkru pkru) {
+  ++stats_.translations;
+  const unsigned bits = regs_.la57() ? isa::kLinearBits5Level : isa::kLinearBits4Level;
+  if (!isa::is_canonical(la, bits)) {
+    ++stats_.general_protection;
+    TranslateResult r;
+    r.exception = isa::Exception::kGeneralProtection;
+    return r;
+  }
+  const bool fetch = type == AccessType::kFetch;
+  const uint16_t pcid = regs_.pcid();
+  const TlbLookup hit = tlbs_.lookup(la, pcid, fetch);
+  if (hit.translation) {
+    const uint32_t error = check_access(*hit.translation, type, user_mode, regs_, pkru);
+    if (error) return fault(la, error);
+    if (type != AccessType::kWrite || hit.translation->dirty) {
+      TranslateResult r;
+      r.pa = hit.translation->physical(la);
+      r.tlb_level = hit.level;
+      return r;
+    }
+    ++stats_.dirty_assists;
+  }
+  ++stats_.walks;
+  const WalkResult w = walk(la, type, user_mode, regs_, maxphyaddr_, port_);
+  stats_.walk_entry_reads += w.entries_read;
+  if (w.exception == isa::Exception::kPageFault) return fault(la, w.error.raw);
+  Translation t = w.translation;
+  if (const uint32_t error = check_access(t, type, user_mode, regs_, pkru)) return fault(la, error);
+  if (type == AccessType::kWrite && !t.dirty) {
+    isa::PagingEntry leaf{port_.read_entry(w.leaf_pa)};
+    leaf.set(isa::kPteD, true);
+    port_.write_entry(w.leaf_pa, leaf.raw);
+    t.dirty = true;
+  }
+  tlbs_.fill(la, pcid, fetch, t);
+  TranslateResult r;
+  r.pa = t.physical(la);
+  r.walked = true;
+  return r;
+}
+
+void Mmu::invlpg(uint64_t la) {
+  ++stats_.invlpg;
+  tlbs_.invalidate_page(la, regs_.pcid());
+}
+
+void Mmu::flush_current_pcid() {
+  ++stats_.flush_pcid;
+  tlbs_.flush(regs_.pcid(), /*all_pcids=*/false, /*include_global=*/false);
+}
+
+void Mmu::flush_global() {
+  ++stats_.flush_global;
+  tlbs_.flush(0, /*all_pcids=*/true, /*include_global=*/true);
+}
+
+}  // namespace pkusim::mmu

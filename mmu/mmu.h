@@ -1,0 +1,71 @@
+#pragma once
+// One core's MMU: control registers, TLBs, the walker and the permission
+// check, composed as hardware does (SDM 4.10):
+//  - a TLB hit is checked against the cached rights and key and the CURRENT
+//    PKRU; a PTE changed in memory without invalidation keeps its old rights
+//    until INVLPG or a flush removes the entry;
+//  - a write through a cached entry whose D flag is clear re-walks to set D;
+//  - a page fault invalidates the TLB entries for the faulting address
+//    (SDM 4.10.4.1), so the retry after the handler walks again;
+//  - a non-canonical address raises #GP without a lookup or walk.
+// Invalidation: INVLPG (one page, current PCID, globals too), a flush of the
+// current PCID's non-global entries (MOV CR3), and a global flush.
+#include <cstdint>
+
+#include "isa/control_regs.h"
+#include "isa/fault.h"
+#include "isa/pkru.h"
+#include "mmu/phys_mem.h"
+#include "mmu/tlb.h"
+#include "mmu/walker.h"
+
+namespace pkusim::mmu {
+
+struct TranslateResult {
+  isa::Exception exception = isa::Exception::kNone;
+  isa::PfErrorCode error{};
+  uint64_t pa = 0;
+  unsigned tlb_level = 0;  // 1, 2 on a hit; 0 if it walked
+  bool walked = false;
+};
+
+struct MmuStats {
+  uint64_t translations = 0;
+  uint64_t walks = 0;             // walks started (misses and D-bit assists)
+  uint64_t dirty_assists = 0;     // walks only to set D on a cached clean entry
+  uint64_t walk_entry_reads = 0;  // paging-structure entries read by walks
+  uint64_t page_faults = 0;
+  uint64_t general_protection = 0;
+  uint64_t invlpg = 0;
+  uint64_t flush_pcid = 0;    // non-global flushes of one PCID (MOV CR3)
+  uint64_t flush_global = 0;  // everything, globals included
+};
+
+class Mmu {
+ public:
+  Mmu(const TlbConfig& tlb, unsigned maxphyaddr, MemoryPort& port);
+
+  isa::ControlRegs& regs() { return regs_; }
+  const isa::ControlRegs& regs() const { return regs_; }
+
+  /// Translates and checks one access of at most one page.
+  TranslateResult translate(uint64_t la, AccessType type, bool user_mode, isa::Pkru pkru);
+
+  void invlpg(uint64_t la);
+  void flush_current_pcid();
+  void flush_global();
+
+  const Tlbs& tlbs() const { return tlbs_; }
+  const MmuStats& stats() const { return stats_; }
+
+ private:
+  TranslateResult fault(uint64_t la, uint32_t error);
+
+  isa::ControlRegs regs_;
+  Tlbs tlbs_;
+  unsigned maxphyaddr_;
+  MemoryPort& port_;
+  MmuStats stats_;
+};
+
+}  // namespace pkusim::mmu

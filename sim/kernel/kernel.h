@@ -1,0 +1,160 @@
+#pragma once
+// The Linux 6.x x86-64 model of one process: VMAs, page tables in PhysMem,
+// protection keys, demand paging, fault classification, and the TLB flush
+// policy. Behaviour and sources (pku-spec.md section 3; docs/semantics.md):
+//  - mmap (MAP_FIXED|MAP_ANONYMOUS|MAP_PRIVATE, optional MAP_POPULATE and
+//    hugetlb), munmap, mprotect and pkey_mprotect (mm/mprotect.c
+//    do_mprotect_pkey: EINVAL/ENOMEM order, changes made before a hole are
+//    kept), pkey_alloc/pkey_free (asm/pkeys.h mm_pkey_*), the execute-only
+//    key (arch/x86/mm/pkeys.c);
+//  - PTE contents as x86 Linux builds them: private writable mappings are
+//    read-only until a write fault (PAGE_COPY), a read fault maps the shared
+//    zero page (_PAGE_SPECIAL), PROT_NONE is P=0 with _PAGE_PROTNONE, mprotect
+//    upgrades exclusive anonymous pages to writable (can_change_pte_writable);
+//  - faults classified as arch/x86/mm/fault.c does: no VMA -> SEGV_MAPERR; a
+//    PK error code or a VMA key the thread's PKRU denies -> SEGV_PKUERR with
+//    the VMA's key (before any page is populated); a VMA without the right ->
+//    SEGV_ACCERR; otherwise the fault is resolved (demand paging, COW);
+//  - after every PTE change, flush_tlb_mm_range: INVLPG per stride up to the
+//    ceiling (33), else a full flush, on the local core and by IPI on every
+//    other core running a thread of the process.
+// Out of scope: file mappings, fork, signals' handler execution, THP,
+// page-table freeing on munmap, NUMA hinting, userfaultfd, soft-dirty.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "isa/fault.h"
+#include "isa/instr.h"
+#include "isa/pkru.h"
+#include "mmu/mmu.h"
+#include "mmu/phys_mem.h"
+#include "sim/kernel/vma.h"
+
+namespace pkusim::sim {
+
+// si_code values for SIGSEGV (uapi asm-generic/siginfo.h).
+inline constexpr int kSegvMaperr = 1;
+inline constexpr int kSegvAccerr = 2;
+inline constexpr int kSegvPkuerr = 4;
+inline constexpr int kSiKernel = 0x80;  // #GP: non-canonical address
+
+// errno values (Linux x86-64).
+inline constexpr int kEperm = 1;
+inline constexpr int kEnomem = 12;
+inline constexpr int kEinval = 22;
+inline constexpr int kEnospc = 28;
+
+/// Linux vm.mmap_min_addr default (mm/Kconfig DEFAULT_MMAP_MIN_ADDR on x86).
+inline constexpr uint64_t kMmapMinAddr = 0x10000;
+/// tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c; Hansen 2014).
+inline constexpr unsigned kLinuxFlushCeiling = 33;
+
+struct KernelConfig {
+  unsigned flush_ceiling = kLinuxFlushCeiling;
+  /// false: rewrite PTEs but skip every invalidation (the `none` ablation).
+  bool flush = true;
+};
+
+/// The result of a system call: ret >= 0, or err (a positive errno).
+struct SyscallResult {
+  int64_t ret = 0;
+  int err = 0;
+};
+
+/// Outcome of the kernel's page-fault handler.
+struct FaultOutcome {
+  bool resolved = false;  // retry the access
+  int si_code = 0;        // SIGSEGV si_code when not resolved
+  int pkey = -1;          // si_pkey for SEGV_PKUERR
+};
+
+struct KernelStats {
+  uint64_t minor_faults = 0;       // faults resolved by populating a page
+  uint64_t zero_page_maps = 0;     // read faults served by the zero page
+  uint64_t cow_faults = 0;         // write faults that replaced the zero page
+  uint64_t write_upgrades = 0;     // write faults that made an exclusive page writable
+  uint64_t spurious_faults = 0;    // faults whose PTE already allowed the access
+  uint64_t populated_pages = 0;    // by MAP_POPULATE
+  uint64_t ptes_changed = 0;       // present PTEs rewritten by mprotect
+  uint64_t ptes_zapped = 0;        // PTEs cleared by munmap / mmap over a mapping
+  uint64_t flush_ranges = 0;       // flush_tlb_mm_range calls
+  uint64_t local_invlpg = 0;
+  uint64_t local_full_flushes = 0;
+  uint64_t shootdowns = 0;         // flushes that sent IPIs
+  uint64_t ipis = 0;               // IPIs sent (one per target core)
+  uint64_t remote_invlpg = 0;
+  uint64_t remote_full_flushes = 0;
+  uint64_t skipped_flushes = 0;    // flushes not done (flush policy `none`)
+};
+
+class Kernel {
+ public:
+  Kernel(const KernelConfig& cfg, mmu::PhysMem& mem);
+
+  /// The CR3 value (table base and PCID) of the process.
+  isa::Cr3 cr3() const { return isa::Cr3::make(root_, kPcid); }
+
+  /// Registers thread `tid`'s core MMU; the kernel flushes it on shootdowns.
+  void attach_mmu(unsigned tid, mmu::Mmu* m);
+  /// Creates thread `tid` with `pkru` (clone semantics: the creator's PKRU).
+  void create_thread(unsigned tid, isa::Pkru pkru);
+  bool thread_exists(unsigned tid) const { return tid < threads_.size() && threads_[tid].exists; }
+  isa::Pkru pkru(unsigned tid) const { return threads_[tid].pkru; }
+  void set_pkru(unsigned tid, isa::Pkru v) { threads_[tid].pkru = v; }
+
+  SyscallResult mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t prot, uint8_t flags);
+  SyscallResult munmap(unsigned tid, uint64_t addr, uint64_t len);
+  SyscallResult mprotect(unsigned tid, uint64_t addr, uint64_t len, uint8_t prot, int64_t pkey);
+  SyscallResult pkey_alloc(unsigned tid, uint32_t rights);
+  SyscallResult pkey_free(unsigned tid, int64_t pkey);
+
+  /// The #PF (or #GP) handler for a user access by `tid`.
+  FaultOutcome page_fault(unsigned tid, uint64_t la, mmu::AccessType type,
+                          isa::Exception exc, isa::PfErrorCode error);
+
+  const VmaTree& vmas() const { return vmas_; }
+  int execute_only_pkey() const { return exec_only_pkey_; }
+  uint16_t allocated_pkeys() const { return pkey_map_; }
+  const KernelStats& stats() const { return stats_; }
+
+  /// The leaf entry mapping `la` (0 if none) and its level, for tests and tools.
+  uint64_t leaf_entry(uint64_t la, isa::PageSize* size = nullptr) const;
+
+ private:
+  static constexpr uint16_t kPcid = 1;
+
+  struct Thread {
+    isa::Pkru pkru{};
+    bool exists = false;
+    mmu::Mmu* mmu = nullptr;
+  };
+
+  // Page tables.
+  uint64_t leaf_slot(uint64_t la, isa::PageSize size, bool allocate);
+  uint64_t make_leaf(uint64_t frame, const Vma& v, bool writable, bool dirty, bool special) const;
+  void install_page(unsigned tid, Vma& v, uint64_t la, bool write);
+
+  // VMA operations.
+  bool range_splits_hugetlb(uint64_t start, uint64_t end);
+  void unmap_range(unsigned tid, uint64_t start, uint64_t end);
+  int change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey);
+  void populate(unsigned tid, uint64_t start, uint64_t end);
+  int execute_only_key(unsigned tid);
+
+  // TLB flush policy (flush_tlb_mm_range).
+  void flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigned stride_shift);
+
+  KernelConfig cfg_;
+  mmu::PhysMem& mem_;
+  uint64_t root_ = 0;
+  uint64_t zero_page_ = 0;
+  VmaTree vmas_;
+  std::vector<Thread> threads_;
+  uint16_t pkey_map_ = 1;  // key 0 allocated at mm creation
+  int exec_only_pkey_ = -1;
+  uint32_t next_anon_id_ = 1;
+  KernelStats stats_;
+};
+
+}  // namespace pkusim::sim

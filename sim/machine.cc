@@ -1,0 +1,199 @@
+#include "sim/machine.h"
+
+#include <stdexcept>
+
+namespace pkusim::sim {
+
+const char* access_kind_name(AccessKind k) {
+  switch (k) {
+    case AccessKind::kLoad: return "load";
+    case AccessKind::kStore: return "store";
+    case AccessKind::kRmw: return "rmw";
+    case AccessKind::kFetch: return "fetch";
+  }
+  return "?";
+}
+
+const char* si_code_name(int si_code) {
+  switch (si_code) {
+    case kSegvMaperr: return "SEGV_MAPERR";
+    case kSegvAccerr: return "SEGV_ACCERR";
+    case kSegvPkuerr: return "SEGV_PKUERR";
+    case kSiKernel: return "SI_KERNEL";
+  }
+  return "?";
+}
+
+Machine::Machine(const MachineConfig& cfg)
+    : cfg_(cfg), mem_(cfg.maxphyaddr), port_(mem_), kernel_(cfg.kernel, mem_) {
+  switch_thread(0);
+}
+
+void Machine::switch_thread(unsigned tid) {
+  if (!kernel_.thread_exists(tid)) {
+    // clone(): the new thread starts with the creator's PKRU (Linux
+    // copy_thread: p->thread.pkru = read_pkru()); thread 0 with the default.
+    const isa::Pkru pkru = kernel_.thread_exists(current_) ? kernel_.pkru(current_) : isa::Pkru{};
+    if (tid >= mmus_.size()) mmus_.resize(tid + 1);
+    mmus_[tid] = std::make_unique<mmu::Mmu>(cfg_.tlb, cfg_.maxphyaddr, port_);
+    mmus_[tid]->regs().cr3 = kernel_.cr3();
+    kernel_.create_thread(tid, pkru);
+    kernel_.attach_mmu(tid, mmus_[tid].get());
+  }
+  current_ = tid;
+}
+
+unsigned Machine::threads() const {
+  unsigned n = 0;
+  for (const auto& m : mmus_) n += m != nullptr;
+  return n;
+}
+
+mmu::MmuStats Machine::mmu_totals() const {
+  mmu::MmuStats t;
+  for (const auto& m : mmus_) {
+    if (!m) continue;
+    const mmu::MmuStats& s = m->stats();
+    t.translations += s.translations;
+    t.walks += s.walks;
+    t.dirty_assists += s.dirty_assists;
+    t.walk_entry_reads += s.walk_entry_reads;
+    t.page_faults += s.page_faults;
+    t.general_protection += s.general_protection;
+    t.invlpg += s.invlpg;
+    t.flush_pcid += s.flush_pcid;
+    t.flush_global += s.flush_global;
+  }
+  return t;
+}
+
+mmu::TlbStats Machine::tlb_totals() const {
+  mmu::TlbStats t;
+  for (const auto& m : mmus_) {
+    if (!m) continue;
+    const mmu::TlbStats& s = m->tlbs().stats();
+    for (unsigned side = 0; side < 2; ++side) {
+      t.lookups[side] += s.lookups[side];
+      t.misses[side] += s.misses[side];
+      for (unsigned p = 0; p < isa::kNumPageSizes; ++p) {
+        t.l1_hits[side][p] += s.l1_hits[side][p];
+        t.l2_hits[side][p] += s.l2_hits[side][p];
+      }
+    }
+  }
+  return t;
+}
+
+bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
+  const mmu::AccessType type = kind == AccessKind::kLoad    ? mmu::AccessType::kRead
+                               : kind == AccessKind::kFetch ? mmu::AccessType::kFetch
+                                                            : mmu::AccessType::kWrite;
+  mmu::Mmu& m = *mmus_[current_];
+  // A resolved fault retries the access; a handful of rounds covers demand
+  // paging followed by a copy-on-write upgrade.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const mmu::TranslateResult r = m.translate(la, type, /*user_mode=*/true, kernel_.pkru(current_));
+    if (r.exception == isa::Exception::kNone) return true;
+    const FaultOutcome f = kernel_.page_fault(current_, la, type, r.exception, r.error);
+    if (!f.resolved) {
+      out.fault = true;
+      out.si_code = f.si_code;
+      out.pkey = f.pkey;
+      out.fault_addr = f.si_code == kSiKernel ? 0 : la;
+      out.fault_kind = kind;
+      return false;
+    }
+  }
+  throw std::logic_error("page fault not resolved after repeated retries");
+}
+
+bool Machine::access(uint64_t la, unsigned size, AccessKind kind, Outcome& out) {
+  ++stats_.accesses[unsigned(kind)];
+  const uint64_t last = la + size - 1;
+  if ((la >> isa::kPageShift4K) != (last >> isa::kPageShift4K)) {
+    ++stats_.page_straddles;
+    if (!access_page(la, kind, out)) return false;
+    return access_page(last & ~(isa::kPageBytes4K - 1), kind, out);
+  }
+  return access_page(la, kind, out);
+}
+
+void Machine::record_fault(const Outcome& out) {
+  ++stats_.faults;
+  switch (out.si_code) {
+    case kSegvMaperr: ++stats_.faults_by_code[0]; break;
+    case kSegvAccerr: ++stats_.faults_by_code[1]; break;
+    case kSegvPkuerr:
+      ++stats_.faults_by_code[2];
+      ++stats_.pkuerr_by_key[unsigned(out.pkey)];
+      break;
+    default: ++stats_.faults_gp; break;
+  }
+  if (stats_.first_faults.size() < MachineStats::kMaxFaultDetails) {
+    stats_.first_faults.push_back(
+        {current_, stats_.instructions, out.fault_addr, out.fault_kind, out.si_code, out.pkey});
+  }
+}
+
+Outcome Machine::execute(const isa::Instr& in) {
+  Outcome out;
+  ++stats_.records;
+  ++stats_.ops[unsigned(in.op)];
+  if (in.op == isa::Op::kThread) {
+    switch_thread(static_cast<unsigned>(in.value));
+    return out;
+  }
+  if (in.op == isa::Op::kExpect) return out;
+  stats_.instructions += in.op == isa::Op::kCompute ? in.value : 1;
+
+  if (in.has_ip && !access(in.ip, 1, AccessKind::kFetch, out)) {
+    record_fault(out);
+    return out;
+  }
+  const unsigned tid = current_;
+  SyscallResult sys;
+  switch (in.op) {
+    case isa::Op::kLoad:
+    case isa::Op::kStore:
+    case isa::Op::kRmw: {
+      const AccessKind kind = in.op == isa::Op::kLoad    ? AccessKind::kLoad
+                              : in.op == isa::Op::kStore ? AccessKind::kStore
+                                                         : AccessKind::kRmw;
+      if (!access(in.addr, in.size, kind, out)) record_fault(out);
+      return out;
+    }
+    case isa::Op::kCompute:
+      return out;
+    case isa::Op::kWrpkru:
+      ++stats_.wrpkru;
+      kernel_.set_pkru(tid, isa::Pkru{static_cast<uint32_t>(in.value)});
+      return out;
+    case isa::Op::kRdpkru:
+      ++stats_.rdpkru;
+      out.has_ret = true;
+      out.ret = kernel_.pkru(tid).value;
+      return out;
+    case isa::Op::kMmap: sys = kernel_.mmap(tid, in.addr, in.len, in.prot, in.flags); break;
+    case isa::Op::kMunmap: sys = kernel_.munmap(tid, in.addr, in.len); break;
+    case isa::Op::kMprotect: sys = kernel_.mprotect(tid, in.addr, in.len, in.prot, -1); break;
+    case isa::Op::kPkeyMprotect:
+      sys = kernel_.mprotect(tid, in.addr, in.len, in.prot, in.key);
+      break;
+    case isa::Op::kPkeyAlloc: sys = kernel_.pkey_alloc(tid, static_cast<uint32_t>(in.value)); break;
+    case isa::Op::kPkeyFree: sys = kernel_.pkey_free(tid, in.key); break;
+    case isa::Op::kThread:
+    case isa::Op::kExpect:
+      break;
+  }
+  out.syscall = true;
+  out.err = sys.err;
+  if (!sys.err) {
+    out.has_ret = true;
+    out.ret = static_cast<uint64_t>(sys.ret);
+  }
+  const unsigned slot = sys.err > 0 && sys.err < int(MachineStats::kErrnoSlots) ? unsigned(sys.err) : 0;
+  ++stats_.syscall_results[unsigned(in.op)][slot];
+  return out;
+}
+
+}  // namespace pkusim::sim

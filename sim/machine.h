@@ -1,0 +1,107 @@
+#pragma once
+// The functional machine: one process (a trace) replayed on the MMU and
+// kernel models, every access checked as hardware and Linux would, with no
+// timing. Thread t runs on its own core (its own MMU and TLBs), so a flush
+// by one thread reaches the others' TLBs only through the kernel's
+// shootdowns. The timing model (a later layer) drives the same pieces.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "isa/instr.h"
+#include "mmu/mmu.h"
+#include "mmu/phys_mem.h"
+#include "sim/kernel/kernel.h"
+
+namespace pkusim::sim {
+
+enum class AccessKind : uint8_t { kLoad, kStore, kRmw, kFetch };
+inline constexpr unsigned kNumAccessKinds = 4;
+const char* access_kind_name(AccessKind k);
+const char* si_code_name(int si_code);
+
+/// What one record did, for `expect` and for the report.
+struct Outcome {
+  bool fault = false;
+  int si_code = 0;
+  int pkey = -1;
+  uint64_t fault_addr = 0;
+  AccessKind fault_kind = AccessKind::kLoad;
+  bool syscall = false;
+  int err = 0;           // errno of a failed system call
+  bool has_ret = false;  // a successful system call or rdpkru
+  uint64_t ret = 0;
+};
+
+struct FaultRecord {
+  unsigned thread = 0;
+  uint64_t instruction = 0;  // 1-based instruction number in the trace
+  uint64_t addr = 0;
+  AccessKind kind = AccessKind::kLoad;
+  int si_code = 0;
+  int pkey = -1;
+};
+
+/// Counters of a replay. Syscall results: [op][0] successes, errors by errno.
+struct MachineStats {
+  static constexpr unsigned kMaxFaultDetails = 20;
+  static constexpr unsigned kErrnoSlots = 64;
+  uint64_t instructions = 0;
+  uint64_t records = 0;
+  std::array<uint64_t, kNumAccessKinds> accesses{};
+  std::array<uint64_t, isa::kNumOps> ops{};
+  uint64_t page_straddles = 0;
+  uint64_t wrpkru = 0;
+  uint64_t rdpkru = 0;
+  uint64_t faults = 0;
+  std::array<uint64_t, 3> faults_by_code{};  // maperr, accerr, pkuerr
+  uint64_t faults_gp = 0;                      // non-canonical (SI_KERNEL)
+  std::array<uint64_t, isa::kNumPkeys> pkuerr_by_key{};
+  std::vector<FaultRecord> first_faults;
+  std::array<std::array<uint64_t, kErrnoSlots>, isa::kNumOps> syscall_results{};
+};
+
+struct MachineConfig {
+  mmu::TlbConfig tlb = mmu::TlbConfig::skylake();
+  KernelConfig kernel{};
+  unsigned maxphyaddr = 46;  // Skylake-SP (CPUID.80000008H:EAX[7:0])
+};
+
+class Machine {
+ public:
+  explicit Machine(const MachineConfig& cfg);
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  /// Executes one record (thread switches and expectations do nothing here).
+  Outcome execute(const isa::Instr& in);
+
+  unsigned current_thread() const { return current_; }
+  const Kernel& kernel() const { return kernel_; }
+  Kernel& kernel() { return kernel_; }
+  /// The MMU of thread `tid`'s core, or null if the thread does not exist.
+  const mmu::Mmu* mmu(unsigned tid) const { return tid < mmus_.size() ? mmus_[tid].get() : nullptr; }
+  const MachineStats& stats() const { return stats_; }
+  /// Sum of every core's MMU counters and TLB counters.
+  mmu::MmuStats mmu_totals() const;
+  mmu::TlbStats tlb_totals() const;
+  unsigned threads() const;
+
+ private:
+  void switch_thread(unsigned tid);
+  /// Checks one access of `size` bytes (both pages if it straddles).
+  bool access(uint64_t la, unsigned size, AccessKind kind, Outcome& out);
+  bool access_page(uint64_t la, AccessKind kind, Outcome& out);
+  void record_fault(const Outcome& out);
+
+  MachineConfig cfg_;
+  mmu::PhysMem mem_;
+  mmu::DirectPort port_;
+  Kernel kernel_;
+  std::vector<std::unique_ptr<mmu::Mmu>> mmus_;
+  unsigned current_ = 0;
+  MachineStats stats_;
+};
+
+}  // namespace pkusim::sim

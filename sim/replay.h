@@ -1,0 +1,28 @@
+#pragma once
+// Replaying a trace file through a Machine, checking `expect` lines.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/machine.h"
+
+namespace pkusim::sim {
+
+struct ExpectFailure {
+  uint64_t line = 0;
+  std::string expected;
+  std::string actual;
+};
+
+struct ReplayResult {
+  uint64_t records = 0;
+  uint64_t expectations = 0;
+  std::vector<ExpectFailure> failures;
+};
+
+/// Replays `path` ("-" for standard input) on `machine`. Throws
+/// traces::TraceError for a trace that breaks the grammar or cannot be read.
+ReplayResult replay_file(const std::string& path, Machine& machine);
+
+}  // namespace pkusim::sim

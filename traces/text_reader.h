@@ -1,0 +1,48 @@
+#pragma once
+// Reader for the pkusim text trace format, version 1 (docs/trace-format.md;
+// contract: shared/spec/trace-format.md). Streams records one at a time
+// with no allocation per record; a line that breaks the grammar throws
+// TraceError naming file, line, column and what was expected.
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <string_view>
+
+#include "isa/instr.h"
+#include "traces/line_source.h"
+
+namespace pkusim::traces {
+
+inline constexpr unsigned kMaxThreads = 1024;
+inline constexpr unsigned kTextFormatVersion = 1;
+
+/// errno names an `expect errno` line may use, with Linux x86-64 values.
+struct ErrnoName {
+  std::string_view name;
+  int value;
+};
+int errno_from_name(std::string_view name);  // 0 if unknown
+std::string_view errno_name(int value);      // "" if unknown
+
+class TextReader {
+ public:
+  TextReader(std::istream& in, std::string name);
+
+  /// Reads the next record into `out`; false at the end of the trace.
+  bool next(isa::Instr& out);
+  /// Line of the record last returned.
+  uint64_t line() const { return record_line_; }
+  const std::string& name() const { return src_.name(); }
+  uint64_t bytes_read() const { return src_.bytes_read(); }
+
+ private:
+  bool parse_line(std::string_view line, isa::Instr& out);
+
+  LineSource src_;
+  uint64_t record_line_ = 0;
+  bool seen_line_ = false;          // any non-comment line, header included
+  bool seen_record_ = false;        // any record
+  bool prev_is_instruction_ = false;  // an `expect` may follow
+};
+
+}  // namespace pkusim::traces
