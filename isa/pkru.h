@@ -33,4 +33,18 @@ struct Pkru {
   }
 };
 
+/// Exceptions of RDPKRU / WRPKRU (SDM Vol. 2; pku-spec.md 2.3).
+enum class PkruInsnFault : uint8_t { kNone, kUndefined /* #UD */, kGeneralProtection /* #GP(0) */ };
+
+/// RDPKRU: #UD if CR4.PKE = 0; #GP(0) if ECX != 0.
+constexpr PkruInsnFault rdpkru_fault(bool cr4_pke, uint32_t ecx) {
+  if (!cr4_pke) return PkruInsnFault::kUndefined;
+  return ecx != 0 ? PkruInsnFault::kGeneralProtection : PkruInsnFault::kNone;
+}
+/// WRPKRU: #UD if CR4.PKE = 0; #GP(0) if ECX or EDX != 0.
+constexpr PkruInsnFault wrpkru_fault(bool cr4_pke, uint32_t ecx, uint32_t edx) {
+  if (!cr4_pke) return PkruInsnFault::kUndefined;
+  return (ecx | edx) != 0 ? PkruInsnFault::kGeneralProtection : PkruInsnFault::kNone;
+}
+
 }  // namespace pkusim::isa

@@ -25,7 +25,8 @@ void VmaTree::split_at(uint64_t addr) {
 }
 
 void VmaTree::merge_range(uint64_t lo, uint64_t hi) {
-  auto it = map_.upper_bound(lo);
+  // Start at the VMA before `lo`: it may end exactly at `lo`.
+  auto it = map_.lower_bound(lo);
   if (it != map_.begin()) --it;
   while (it != map_.end() && it->second.start <= hi) {
     auto next = std::next(it);

@@ -1,0 +1,75 @@
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "instr_builders.h"
+#include "sim/machine.h"
+#include "sim/replay.h"
+#include "sim/report.h"
+#include "traces/text_reader.h"
+
+using namespace pkusim;
+using namespace pkusim::test;
+
+TEST_CASE("faults are recorded with thread, instruction number and key", "[machine]") {
+  sim::Machine m{sim::MachineConfig{}};
+  m.execute(mmap(0x7f0000000000, 8192, kRW));
+  m.execute(pkey_alloc(isa::kPkeyDisableAccess));
+  m.execute(pkey_mprotect(0x7f0000001000, 4096, kRW, 1));
+  isa::Instr c;
+  c.op = isa::Op::kCompute;
+  c.value = 10;
+  m.execute(c);
+  // An 8-byte access straddling into the key-1 page faults on the second page.
+  const sim::Outcome o = m.execute(load(0x7f0000000ffc));
+  CHECK(o.fault);
+  CHECK(o.si_code == sim::kSegvPkuerr);
+  CHECK(o.pkey == 1);
+  CHECK(o.fault_addr == 0x7f0000001000);
+  const auto& s = m.stats();
+  REQUIRE(s.first_faults.size() == 1);
+  CHECK(s.first_faults[0].instruction == 14);
+  CHECK(s.first_faults[0].thread == 0);
+  CHECK(s.pkuerr_by_key[1] == 1);
+  CHECK(s.page_straddles == 1);
+}
+
+TEST_CASE("only the first 20 faults are kept in detail", "[machine]") {
+  sim::Machine m{sim::MachineConfig{}};
+  for (int i = 0; i < 30; ++i) m.execute(load(0x1000));
+  CHECK(m.stats().faults == 30);
+  CHECK(m.stats().first_faults.size() == 20);
+  CHECK(m.stats().faults_by_code[0] == 30);
+}
+
+TEST_CASE("a new thread inherits its creator's PKRU", "[machine][pku]") {
+  sim::Machine m{sim::MachineConfig{}};
+  m.execute(wrpkru(0x12345678));
+  m.execute(thread(5));
+  CHECK(m.kernel().pkru(5).value == 0x12345678);
+  m.execute(wrpkru(0));
+  m.execute(thread(0));
+  CHECK(m.kernel().pkru(0).value == 0x12345678);
+  CHECK(m.threads() == 2);
+}
+
+TEST_CASE("the same trace gives byte-identical JSON reports", "[machine][report]") {
+  const std::string trace =
+      "mmap 0x7f0000000000 64K rw\n"
+      "thread 1\nstore 0x7f0000000000 8\nthread 0\n"
+      "pkey_alloc\npkey_mprotect 0x7f0000000000 64K rw 1\n"
+      "load 0x7f0000003000 8\nwrpkru 0x55555554\nstore 0x7f0000000000 8\n";
+  std::string dumps[2];
+  for (auto& d : dumps) {
+    sim::Machine m{sim::MachineConfig{}};
+    std::istringstream in(trace);
+    // replay through the public file API is covered by the CLI tests; here
+    // the machine is driven record by record.
+    traces::TextReader r(in, "t");
+    isa::Instr i;
+    while (r.next(i)) m.execute(i);
+    d = sim::report_json({{"t", &m}}).dump(2);
+  }
+  CHECK(dumps[0] == dumps[1]);
+  CHECK(dumps[0].find("\"SEGV_PKUERR\": 1") != std::string::npos);
+}
