@@ -30,9 +30,7 @@ inline constexpr unsigned kCr3NoFlush = 63;      // MOV to CR3 hint, not stored
 struct Cr3 {
   uint64_t raw = 0;
   constexpr uint16_t pcid() const { return static_cast<uint16_t>(raw & kCr3PcidMask); }
-  constexpr uint64_t base(unsigned maxphyaddr) const {
-    return raw & bit_range(maxphyaddr - 1, 12);
-  }
+  constexpr uint64_t base(unsigned maxphyaddr) const { return raw & bit_range(maxphyaddr - 1, 12); }
   static constexpr Cr3 make(uint64_t base_pa, uint16_t pcid) {
     return Cr3{(base_pa & ~uint64_t{0xFFF}) | (pcid & kCr3PcidMask)};
   }

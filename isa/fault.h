@@ -7,7 +7,7 @@
 
 namespace pkusim::isa {
 
-inline constexpr unsigned kPfP = 0;     // 1: protection violation; 0: not present
+inline constexpr unsigned kPfP = 0;  // 1: protection violation; 0: not present
 inline constexpr unsigned kPfWrite = 1;
 inline constexpr unsigned kPfUser = 2;
 inline constexpr unsigned kPfRsvd = 3;
@@ -19,7 +19,7 @@ inline constexpr unsigned kPfSgx = 15;
 /// The kind of exception a translation raises.
 enum class Exception : uint8_t {
   kNone,
-  kPageFault,        // #PF with an error code
+  kPageFault,         // #PF with an error code
   kGeneralProtection  // #GP(0): non-canonical data or fetch address, no walk
 };
 

@@ -45,6 +45,7 @@ TranslateResult Mmu::translate(uint64_t la, AccessType type, bool user_mode, isa
   stats_.walk_entry_reads += w.entries_read;
   if (w.exception == isa::Exception::kPageFault) return fault(la, w.error.raw);
   Translation t = w.translation;
+  ++stats_.walks_by_size[unsigned(t.size)];
   if (const uint32_t error = check_access(t, type, user_mode, regs_, pkru)) return fault(la, error);
   if (type == AccessType::kWrite && !t.dirty) {
     isa::PagingEntry leaf{port_.read_entry(w.leaf_pa)};

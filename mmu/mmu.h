@@ -31,9 +31,10 @@ struct TranslateResult {
 
 struct MmuStats {
   uint64_t translations = 0;
-  uint64_t walks = 0;             // walks started (misses and D-bit assists)
-  uint64_t dirty_assists = 0;     // walks only to set D on a cached clean entry
-  uint64_t walk_entry_reads = 0;  // paging-structure entries read by walks
+  uint64_t walks = 0;                               // walks started (misses and D-bit assists)
+  uint64_t dirty_assists = 0;                       // walks only to set D on a cached clean entry
+  uint64_t walk_entry_reads = 0;                    // paging-structure entries read by walks
+  uint64_t walks_by_size[isa::kNumPageSizes] = {};  // completed walks, by leaf size
   uint64_t page_faults = 0;
   uint64_t general_protection = 0;
   uint64_t invlpg = 0;

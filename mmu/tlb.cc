@@ -20,7 +20,8 @@ TlbConfig TlbConfig::skylake() {
 
 TlbArray::TlbArray(const TlbArrayConfig& cfg) : cfg_(cfg), sets_(0) {
   if (cfg.ways == 0 || cfg.entries == 0 || cfg.entries % cfg.ways != 0) {
-    throw std::invalid_argument("TLB '" + cfg.name + "': entries must be a positive multiple of ways");
+    throw std::invalid_argument("TLB '" + cfg.name +
+                                "': entries must be a positive multiple of ways");
   }
   sets_ = cfg.entries / cfg.ways;
   if (!std::has_single_bit(sets_)) {

@@ -20,9 +20,7 @@ struct Translation {
   bool global = false;    // leaf G
   uint8_t key = 0;        // leaf bits 62:59
 
-  uint64_t physical(uint64_t la) const {
-    return frame_pa | (la & (isa::page_bytes(size) - 1));
-  }
+  uint64_t physical(uint64_t la) const { return frame_pa | (la & (isa::page_bytes(size) - 1)); }
 };
 
 }  // namespace pkusim::mmu

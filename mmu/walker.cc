@@ -38,8 +38,8 @@ WalkResult walk(uint64_t la, AccessType type, bool user_mode, const isa::Control
     }
     const bool can_be_large = level == isa::Level::kPdpt || level == isa::Level::kPd;
     const bool leaf = level == isa::Level::kPt || (can_be_large && e.page_size());
-    if (e.raw & isa::reserved_mask(level, leaf && level != isa::Level::kPt, maxphyaddr,
-                                   regs.nxe())) {
+    if (e.raw &
+        isa::reserved_mask(level, leaf && level != isa::Level::kPt, maxphyaddr, regs.nxe())) {
       r.exception = isa::Exception::kPageFault;
       r.error.raw = access_bits | bit(isa::kPfRsvd) | bit(isa::kPfP);
       return r;

@@ -6,20 +6,28 @@ namespace pkusim::sim {
 
 const char* access_kind_name(AccessKind k) {
   switch (k) {
-    case AccessKind::kLoad: return "load";
-    case AccessKind::kStore: return "store";
-    case AccessKind::kRmw: return "rmw";
-    case AccessKind::kFetch: return "fetch";
+    case AccessKind::kLoad:
+      return "load";
+    case AccessKind::kStore:
+      return "store";
+    case AccessKind::kRmw:
+      return "rmw";
+    case AccessKind::kFetch:
+      return "fetch";
   }
   return "?";
 }
 
 const char* si_code_name(int si_code) {
   switch (si_code) {
-    case kSegvMaperr: return "SEGV_MAPERR";
-    case kSegvAccerr: return "SEGV_ACCERR";
-    case kSegvPkuerr: return "SEGV_PKUERR";
-    case kSiKernel: return "SI_KERNEL";
+    case kSegvMaperr:
+      return "SEGV_MAPERR";
+    case kSegvAccerr:
+      return "SEGV_ACCERR";
+    case kSegvPkuerr:
+      return "SEGV_PKUERR";
+    case kSiKernel:
+      return "SI_KERNEL";
   }
   return "?";
 }
@@ -58,6 +66,7 @@ mmu::MmuStats Machine::mmu_totals() const {
     t.walks += s.walks;
     t.dirty_assists += s.dirty_assists;
     t.walk_entry_reads += s.walk_entry_reads;
+    for (unsigned p = 0; p < isa::kNumPageSizes; ++p) t.walks_by_size[p] += s.walks_by_size[p];
     t.page_faults += s.page_faults;
     t.general_protection += s.general_protection;
     t.invlpg += s.invlpg;
@@ -92,7 +101,8 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
   // A resolved fault retries the access; a handful of rounds covers demand
   // paging followed by a copy-on-write upgrade.
   for (int attempt = 0; attempt < 4; ++attempt) {
-    const mmu::TranslateResult r = m.translate(la, type, /*user_mode=*/true, kernel_.pkru(current_));
+    const mmu::TranslateResult r =
+        m.translate(la, type, /*user_mode=*/true, kernel_.pkru(current_));
     if (r.exception == isa::Exception::kNone) return true;
     const FaultOutcome f = kernel_.page_fault(current_, la, type, r.exception, r.error);
     if (!f.resolved) {
@@ -121,13 +131,19 @@ bool Machine::access(uint64_t la, unsigned size, AccessKind kind, Outcome& out) 
 void Machine::record_fault(const Outcome& out) {
   ++stats_.faults;
   switch (out.si_code) {
-    case kSegvMaperr: ++stats_.faults_by_code[0]; break;
-    case kSegvAccerr: ++stats_.faults_by_code[1]; break;
+    case kSegvMaperr:
+      ++stats_.faults_by_code[0];
+      break;
+    case kSegvAccerr:
+      ++stats_.faults_by_code[1];
+      break;
     case kSegvPkuerr:
       ++stats_.faults_by_code[2];
       ++stats_.pkuerr_by_key[unsigned(out.pkey)];
       break;
-    default: ++stats_.faults_gp; break;
+    default:
+      ++stats_.faults_gp;
+      break;
   }
   if (stats_.first_faults.size() < MachineStats::kMaxFaultDetails) {
     stats_.first_faults.push_back(
@@ -173,14 +189,24 @@ Outcome Machine::execute(const isa::Instr& in) {
       out.has_ret = true;
       out.ret = kernel_.pkru(tid).value;
       return out;
-    case isa::Op::kMmap: sys = kernel_.mmap(tid, in.addr, in.len, in.prot, in.flags); break;
-    case isa::Op::kMunmap: sys = kernel_.munmap(tid, in.addr, in.len); break;
-    case isa::Op::kMprotect: sys = kernel_.mprotect(tid, in.addr, in.len, in.prot, -1); break;
+    case isa::Op::kMmap:
+      sys = kernel_.mmap(tid, in.addr, in.len, in.prot, in.flags);
+      break;
+    case isa::Op::kMunmap:
+      sys = kernel_.munmap(tid, in.addr, in.len);
+      break;
+    case isa::Op::kMprotect:
+      sys = kernel_.mprotect(tid, in.addr, in.len, in.prot, -1);
+      break;
     case isa::Op::kPkeyMprotect:
       sys = kernel_.mprotect(tid, in.addr, in.len, in.prot, in.key);
       break;
-    case isa::Op::kPkeyAlloc: sys = kernel_.pkey_alloc(tid, static_cast<uint32_t>(in.value)); break;
-    case isa::Op::kPkeyFree: sys = kernel_.pkey_free(tid, in.key); break;
+    case isa::Op::kPkeyAlloc:
+      sys = kernel_.pkey_alloc(tid, static_cast<uint32_t>(in.value));
+      break;
+    case isa::Op::kPkeyFree:
+      sys = kernel_.pkey_free(tid, in.key);
+      break;
     case isa::Op::kThread:
     case isa::Op::kExpect:
       break;
@@ -191,7 +217,8 @@ Outcome Machine::execute(const isa::Instr& in) {
     out.has_ret = true;
     out.ret = static_cast<uint64_t>(sys.ret);
   }
-  const unsigned slot = sys.err > 0 && sys.err < int(MachineStats::kErrnoSlots) ? unsigned(sys.err) : 0;
+  const unsigned slot =
+      sys.err > 0 && sys.err < int(MachineStats::kErrnoSlots) ? unsigned(sys.err) : 0;
   ++stats_.syscall_results[unsigned(in.op)][slot];
   return out;
 }

@@ -56,7 +56,7 @@ struct MachineStats {
   uint64_t rdpkru = 0;
   uint64_t faults = 0;
   std::array<uint64_t, 3> faults_by_code{};  // maperr, accerr, pkuerr
-  uint64_t faults_gp = 0;                      // non-canonical (SI_KERNEL)
+  uint64_t faults_gp = 0;                    // non-canonical (SI_KERNEL)
   std::array<uint64_t, isa::kNumPkeys> pkuerr_by_key{};
   std::vector<FaultRecord> first_faults;
   std::array<std::array<uint64_t, kErrnoSlots>, isa::kNumOps> syscall_results{};
@@ -81,7 +81,9 @@ class Machine {
   const Kernel& kernel() const { return kernel_; }
   Kernel& kernel() { return kernel_; }
   /// The MMU of thread `tid`'s core, or null if the thread does not exist.
-  const mmu::Mmu* mmu(unsigned tid) const { return tid < mmus_.size() ? mmus_[tid].get() : nullptr; }
+  const mmu::Mmu* mmu(unsigned tid) const {
+    return tid < mmus_.size() ? mmus_[tid].get() : nullptr;
+  }
   const MachineStats& stats() const { return stats_; }
   /// Sum of every core's MMU counters and TLB counters.
   mmu::MmuStats mmu_totals() const;

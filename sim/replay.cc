@@ -23,7 +23,8 @@ ReplayResult replay_stream(std::istream& in, const std::string& name, Machine& m
     if (rec.op == isa::Op::kExpect) {
       ++result.expectations;
       if (!expectation_holds(rec, last)) {
-        result.failures.push_back({reader.line(), describe_expectation(rec), describe_outcome(last)});
+        result.failures.push_back(
+            {reader.line(), describe_expectation(rec), describe_outcome(last)});
       }
       continue;
     }

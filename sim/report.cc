@@ -25,7 +25,8 @@ json tlb_json(const Machine& m) {
       l1_total += t.l1_hits[side][p];
       l2_total += t.l2_hits[side][p];
     }
-    s["l1"] = {{"hits", l1_total}, {"misses", t.lookups[side] - l1_total}, {"hits_by_page_size", l1}};
+    s["l1"] = {
+        {"hits", l1_total}, {"misses", t.lookups[side] - l1_total}, {"hits_by_page_size", l1}};
     s["l2"] = {{"hits", l2_total}, {"misses", t.misses[side]}, {"hits_by_page_size", l2}};
     out[sides[side]] = s;
   }
@@ -44,7 +45,8 @@ json process_json(const TraceRun& run) {
   p["threads"] = m.threads();
   p["instructions"] = s.instructions;
   json acc;
-  for (unsigned i = 0; i < kNumAccessKinds; ++i) acc[access_kind_name(AccessKind(i))] = s.accesses[i];
+  for (unsigned i = 0; i < kNumAccessKinds; ++i)
+    acc[access_kind_name(AccessKind(i))] = s.accesses[i];
   acc["page_straddles"] = s.page_straddles;
   p["accesses"] = acc;
   p["wrpkru"] = s.wrpkru;
@@ -87,22 +89,26 @@ json process_json(const TraceRun& run) {
         errors[name.empty() ? std::to_string(e) : std::string(name)] = res[e];
       }
     }
-    sys[std::string(isa::op_name(isa::Op(op)))] = {{"calls", calls}, {"ok", res[0]}, {"errors", errors}};
+    sys[std::string(isa::op_name(isa::Op(op)))] = {
+        {"calls", calls}, {"ok", res[0]}, {"errors", errors}};
   }
   p["syscalls"] = sys;
 
   p["tlb"] = tlb_json(m);
+  json walk_sizes = json::object();
+  for (unsigned ps = 0; ps < isa::kNumPageSizes; ++ps) {
+    walk_sizes[isa::page_size_name(isa::PageSize(ps))] = mm.walks_by_size[ps];
+  }
   p["walks"] = {{"total", mm.walks},
+                {"completed_by_page_size", walk_sizes},
                 {"dirty_bit_assists", mm.dirty_assists},
                 {"entries_read", mm.walk_entry_reads}};
-  p["page_faults"] = {{"hardware", mm.page_faults},
-                      {"minor", k.minor_faults},
-                      {"zero_page_maps", k.zero_page_maps},
-                      {"copy_on_write", k.cow_faults},
-                      {"write_upgrades", k.write_upgrades},
-                      {"spurious", k.spurious_faults},
+  p["page_faults"] = {{"hardware", mm.page_faults},          {"minor", k.minor_faults},
+                      {"zero_page_maps", k.zero_page_maps},  {"copy_on_write", k.cow_faults},
+                      {"write_upgrades", k.write_upgrades},  {"spurious", k.spurious_faults},
                       {"populated_pages", k.populated_pages}};
-  p["page_tables"] = {{"ptes_changed", k.ptes_changed}, {"ptes_zapped", k.ptes_zapped},
+  p["page_tables"] = {{"ptes_changed", k.ptes_changed},
+                      {"ptes_zapped", k.ptes_zapped},
                       {"vmas", m.kernel().vmas().size()}};
   p["invalidations"] = {{"flush_ranges", k.flush_ranges},
                         {"local_invlpg", k.local_invlpg},
@@ -160,17 +166,18 @@ std::string render_text(const json& report) {
       line("  PKUERR by key   " + keys);
     }
     for (const json& r : f["first"]) {
-      line(fmt::format("  thread {} instr {} {} {} {}{}", r["thread"].get<unsigned>(),
-                       r["instruction"].get<uint64_t>(), r["access"].get<std::string>(),
-                       r["address"].get<std::string>(), r["si_code"].get<std::string>(),
-                       r.contains("si_pkey") ? fmt::format(" si_pkey={}", r["si_pkey"].get<int>())
-                                             : ""));
+      line(fmt::format(
+          "  thread {} instr {} {} {} {}{}", r["thread"].get<unsigned>(),
+          r["instruction"].get<uint64_t>(), r["access"].get<std::string>(),
+          r["address"].get<std::string>(), r["si_code"].get<std::string>(),
+          r.contains("si_pkey") ? fmt::format(" si_pkey={}", r["si_pkey"].get<int>()) : ""));
     }
     line("system calls");
     for (const auto& [name, s] : p["syscalls"].items()) {
       if (s["calls"].get<uint64_t>() == 0) continue;
       std::string errs;
-      for (const auto& [e, n] : s["errors"].items()) errs += fmt::format("  {} {}", e, n.get<uint64_t>());
+      for (const auto& [e, n] : s["errors"].items())
+        errs += fmt::format("  {} {}", e, n.get<uint64_t>());
       line(fmt::format("  {:<16}  {} calls, {} ok{}", name, s["calls"].get<uint64_t>(),
                        s["ok"].get<uint64_t>(), errs));
     }
@@ -186,19 +193,20 @@ std::string render_text(const json& report) {
                      p["walks"]["dirty_bit_assists"].get<uint64_t>(),
                      p["walks"]["entries_read"].get<uint64_t>()));
     const json& pf = p["page_faults"];
-    line(fmt::format("page faults         {} hardware, {} minor (zero page {}, COW {}, "
-                     "write upgrades {}, spurious {}), populated {}",
-                     pf["hardware"].get<uint64_t>(), pf["minor"].get<uint64_t>(),
-                     pf["zero_page_maps"].get<uint64_t>(), pf["copy_on_write"].get<uint64_t>(),
-                     pf["write_upgrades"].get<uint64_t>(), pf["spurious"].get<uint64_t>(),
-                     pf["populated_pages"].get<uint64_t>()));
+    line(
+        fmt::format("page faults         {} hardware, {} minor (zero page {}, COW {}, "
+                    "write upgrades {}, spurious {}), populated {}",
+                    pf["hardware"].get<uint64_t>(), pf["minor"].get<uint64_t>(),
+                    pf["zero_page_maps"].get<uint64_t>(), pf["copy_on_write"].get<uint64_t>(),
+                    pf["write_upgrades"].get<uint64_t>(), pf["spurious"].get<uint64_t>(),
+                    pf["populated_pages"].get<uint64_t>()));
     const json& inv = p["invalidations"];
-    line(fmt::format("invalidations       local INVLPG {}  local full {}  shootdowns {} "
-                     "(IPIs {}, remote INVLPG {}, remote full {})",
-                     inv["local_invlpg"].get<uint64_t>(), inv["local_full_flushes"].get<uint64_t>(),
-                     inv["shootdowns"].get<uint64_t>(), inv["ipis"].get<uint64_t>(),
-                     inv["remote_invlpg"].get<uint64_t>(),
-                     inv["remote_full_flushes"].get<uint64_t>()));
+    line(fmt::format(
+        "invalidations       local INVLPG {}  local full {}  shootdowns {} "
+        "(IPIs {}, remote INVLPG {}, remote full {})",
+        inv["local_invlpg"].get<uint64_t>(), inv["local_full_flushes"].get<uint64_t>(),
+        inv["shootdowns"].get<uint64_t>(), inv["ipis"].get<uint64_t>(),
+        inv["remote_invlpg"].get<uint64_t>(), inv["remote_full_flushes"].get<uint64_t>()));
   }
   return out;
 }

@@ -2,10 +2,9 @@
 // Reports of a replay: a versioned JSON document (schema "pkusim.report")
 // and a text rendering of it for people. The text is made from the JSON, so
 // the two never disagree. Everything is a pure function of trace and config.
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "sim/machine.h"
 

@@ -50,8 +50,7 @@ bool LineSource::refill() {
 bool LineSource::next(std::string_view& line) {
   size_t scan = begin_;
   for (;;) {
-    const char* nl = static_cast<const char*>(
-        std::memchr(buf_.data() + scan, '\n', end_ - scan));
+    const char* nl = static_cast<const char*>(std::memchr(buf_.data() + scan, '\n', end_ - scan));
     if (nl) {
       const size_t len = static_cast<size_t>(nl - (buf_.data() + begin_));
       ++line_number_;
@@ -73,8 +72,9 @@ bool LineSource::next(std::string_view& line) {
       if (end_ > begin_) {
         ++line_number_;
         check_text(std::string_view(buf_.data() + begin_, end_ - begin_));
-        fail(end_ - begin_ + 1, "the trace ends in the middle of a line (no final newline): "
-                                "was the file cut short?");
+        fail(end_ - begin_ + 1,
+             "the trace ends in the middle of a line (no final newline): "
+             "was the file cut short?");
       }
       return false;
     }

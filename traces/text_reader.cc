@@ -1,7 +1,8 @@
 #include "traces/text_reader.h"
 
-#include <array>
 #include <fmt/format.h>
+
+#include <array>
 
 #include "isa/paging.h"
 #include "traces/trace_error.h"
@@ -63,11 +64,20 @@ class LineParser {
     unsigned shift = 0;
     if (suffix && !s.empty()) {
       switch (s.back()) {
-        case 'K': shift = 10; break;
-        case 'M': shift = 20; break;
-        case 'G': shift = 30; break;
-        case 'T': shift = 40; break;
-        default: break;
+        case 'K':
+          shift = 10;
+          break;
+        case 'M':
+          shift = 20;
+          break;
+        case 'G':
+          shift = 30;
+          break;
+        case 'T':
+          shift = 40;
+          break;
+        default:
+          break;
       }
       if (shift) s.remove_suffix(1);
     }
@@ -84,15 +94,21 @@ class LineParser {
     uint64_t v = 0;
     for (char c : s) {
       unsigned d;
-      if (c >= '0' && c <= '9') d = unsigned(c - '0');
-      else if (base == 16 && c >= 'a' && c <= 'f') d = unsigned(c - 'a' + 10);
-      else if (base == 16 && c >= 'A' && c <= 'F') d = unsigned(c - 'A' + 10);
-      else bad();
-      if (v > (~uint64_t{0} - d) / base) fail(i, fmt::format("number '{}' does not fit in 64 bits", tk.text));
+      if (c >= '0' && c <= '9')
+        d = unsigned(c - '0');
+      else if (base == 16 && c >= 'a' && c <= 'f')
+        d = unsigned(c - 'a' + 10);
+      else if (base == 16 && c >= 'A' && c <= 'F')
+        d = unsigned(c - 'A' + 10);
+      else
+        bad();
+      if (v > (~uint64_t{0} - d) / base)
+        fail(i, fmt::format("number '{}' does not fit in 64 bits", tk.text));
       v = v * base + d;
     }
     if (shift) {
-      if (v > (~uint64_t{0} >> shift)) fail(i, fmt::format("length '{}' does not fit in 64 bits", tk.text));
+      if (v > (~uint64_t{0} >> shift))
+        fail(i, fmt::format("length '{}' does not fit in 64 bits", tk.text));
       v <<= shift;
     }
     return v;
@@ -104,9 +120,18 @@ class LineParser {
     uint8_t p = 0;
     size_t k = 0;
     const std::string_view s = tk.text;
-    if (k < s.size() && s[k] == 'r') { p |= isa::kProtRead; ++k; }
-    if (k < s.size() && s[k] == 'w') { p |= isa::kProtWrite; ++k; }
-    if (k < s.size() && s[k] == 'x') { p |= isa::kProtExec; ++k; }
+    if (k < s.size() && s[k] == 'r') {
+      p |= isa::kProtRead;
+      ++k;
+    }
+    if (k < s.size() && s[k] == 'w') {
+      p |= isa::kProtWrite;
+      ++k;
+    }
+    if (k < s.size() && s[k] == 'x') {
+      p |= isa::kProtExec;
+      ++k;
+    }
     if (p == 0 || k != s.size()) {
       fail(i, fmt::format("bad PROT '{}': expected none, or the letters r, w, x in that order", s));
     }
@@ -127,7 +152,10 @@ void tokenize(std::string_view line, Tokens& out, const std::string& file, uint6
   const size_t n = line.size();
   while (i < n) {
     const char c = line[i];
-    if (c == ' ' || c == '\t') { ++i; continue; }
+    if (c == ' ' || c == '\t') {
+      ++i;
+      continue;
+    }
     if (c == '#') break;
     size_t j = i;
     while (j < n && line[j] != ' ' && line[j] != '\t' && line[j] != '#') ++j;
@@ -167,9 +195,9 @@ bool TextReader::next(isa::Instr& out) {
     }
   }
   if (!seen_record_) {
-    throw TraceError(src_.name(), src_.line_number() ? src_.line_number() : 1, 1,
-                     src_.bytes_read() == 0 ? "empty file: expected a trace"
-                                            : "the trace holds no records");
+    throw TraceError(
+        src_.name(), src_.line_number() ? src_.line_number() : 1, 1,
+        src_.bytes_read() == 0 ? "empty file: expected a trace" : "the trace holds no records");
   }
   return false;
 }
@@ -224,7 +252,8 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
     out.op = kw == "load" ? isa::Op::kLoad : kw == "store" ? isa::Op::kStore : isa::Op::kRmw;
     out.addr = p.number(1, "ADDR");
     const uint64_t size = p.number(2, "SIZE (1 to 64 bytes)");
-    if (size < 1 || size > 64) p.fail(2, fmt::format("size {} out of range: expected 1 to 64", size));
+    if (size < 1 || size > 64)
+      p.fail(2, fmt::format("size {} out of range: expected 1 to 64", size));
     out.size = static_cast<uint8_t>(size);
     end(3, fmt::format("{} ADDR SIZE [@IP]", kw));
   } else if (kw == "compute") {
@@ -252,10 +281,14 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
     for (size_t i = 4; i < n; ++i) {
       const std::string_view f = t.tok[i].text;
       uint8_t bit = 0;
-      if (f == "populate") bit = isa::kMapPopulate;
-      else if (f == "huge2m") bit = isa::kMapHuge2M;
-      else if (f == "huge1g") bit = isa::kMapHuge1G;
-      else p.fail(i, fmt::format("unknown mmap flag '{}': expected populate, huge2m or huge1g", f));
+      if (f == "populate")
+        bit = isa::kMapPopulate;
+      else if (f == "huge2m")
+        bit = isa::kMapHuge2M;
+      else if (f == "huge1g")
+        bit = isa::kMapHuge1G;
+      else
+        p.fail(i, fmt::format("unknown mmap flag '{}': expected populate, huge2m or huge1g", f));
       if (out.flags & bit) p.fail(i, fmt::format("mmap flag '{}' given twice", f));
       out.flags |= bit;
     }
@@ -295,9 +328,12 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
     out.op = isa::Op::kPkeyAlloc;
     if (n > 1) {
       const std::string_view r = t.tok[1].text;
-      if (r == "ad") out.value = isa::kPkeyDisableAccess;
-      else if (r == "wd") out.value = isa::kPkeyDisableWrite;
-      else p.fail(1, fmt::format("unknown access rights '{}': expected ad, wd or nothing", r));
+      if (r == "ad")
+        out.value = isa::kPkeyDisableAccess;
+      else if (r == "wd")
+        out.value = isa::kPkeyDisableWrite;
+      else
+        p.fail(1, fmt::format("unknown access rights '{}': expected ad, wd or nothing", r));
     }
     end(2, "pkey_alloc [ad|wd] [@IP]");
   } else if (kw == "pkey_free") {
@@ -311,7 +347,8 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
     out.op = isa::Op::kThread;
     out.value = p.number(1, "a thread id (0 to 1023)");
     if (out.value >= kMaxThreads) {
-      p.fail(1, fmt::format("thread id {} out of range: expected 0 to {}", out.value, kMaxThreads - 1));
+      p.fail(1, fmt::format("thread id {} out of range: expected 0 to {}", out.value,
+                            kMaxThreads - 1));
     }
     end(2, "thread T");
   } else if (kw == "expect") {
@@ -342,7 +379,8 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
       const int e = errno_from_name(tk.text);
       if (!e) {
         std::string names;
-        for (const auto& x : kErrnos) names += fmt::format("{}{}", names.empty() ? "" : ", ", x.name);
+        for (const auto& x : kErrnos)
+          names += fmt::format("{}{}", names.empty() ? "" : ", ", x.name);
         p.fail(2, fmt::format("unknown errno '{}': expected one of {}", tk.text, names));
       }
       out.expect = isa::ExpectKind::kErrno;

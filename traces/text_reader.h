@@ -40,8 +40,8 @@ class TextReader {
 
   LineSource src_;
   uint64_t record_line_ = 0;
-  bool seen_line_ = false;          // any non-comment line, header included
-  bool seen_record_ = false;        // any record
+  bool seen_line_ = false;            // any non-comment line, header included
+  bool seen_record_ = false;          // any record
   bool prev_is_instruction_ = false;  // an `expect` may follow
 };
 

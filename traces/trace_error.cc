@@ -4,8 +4,7 @@
 
 namespace pkusim::traces {
 
-TraceError::TraceError(std::string file, uint64_t line, uint64_t column,
-                       const std::string& message)
+TraceError::TraceError(std::string file, uint64_t line, uint64_t column, const std::string& message)
     : std::runtime_error(fmt::format("{}:{}:{}: {}", file, line, column, message)),
       file_(std::move(file)),
       line_(line),

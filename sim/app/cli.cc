@@ -1,8 +1,8 @@
 #include "sim/app/cli.h"
 
-#include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include <boost/program_options.hpp>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -51,8 +51,8 @@ po::variables_map parse(const std::string& cmd, po::options_description& opts,
 
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description opts("pkusim check TRACE... : replay and verify `expect` lines");
-  opts.add_options()("help,h", "show this help")(
-      "quiet,q", "print failures only")("trace", po::value<std::vector<std::string>>(), "trace files");
+  opts.add_options()("help,h", "show this help")("quiet,q", "print failures only")(
+      "trace", po::value<std::vector<std::string>>(), "trace files");
   const po::variables_map vm = parse("check", opts, args);
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -82,8 +82,8 @@ int cmd_run(const std::vector<std::string>& args) {
   po::options_description opts("pkusim run TRACE... : replay traces and report");
   opts.add_options()("help,h", "show this help")(
       "json", po::value<std::string>(), "also write the JSON report to FILE ('-' for stdout)")(
-      "quiet,q", "do not print the text report")(
-      "trace", po::value<std::vector<std::string>>(), "trace files ('-' for stdin)");
+      "quiet,q", "do not print the text report")("trace", po::value<std::vector<std::string>>(),
+                                                 "trace files ('-' for stdin)");
   const po::variables_map vm = parse("run", opts, args);
   if (vm.count("help")) {
     std::cout << opts << "\n";

@@ -20,10 +20,9 @@ constexpr unsigned kPteProtNone = 8;  // _PAGE_BIT_PROTNONE, meaningful when P =
 constexpr uint64_t kTableEntryBits =
     bit(isa::kPteP) | bit(isa::kPteRw) | bit(isa::kPteUs) | bit(isa::kPteA) | bit(isa::kPteD);
 // pte_flags_need_flush (asm/tlbflush.h): flush if any of these changed ...
-constexpr uint64_t kFlushOnChange = bit(isa::kPteRw) | bit(isa::kPteUs) | bit(isa::kPtePwt) |
-                                    bit(isa::kPtePcd) | bit(isa::kPtePs) | bit(isa::kPteG) |
-                                    bit(isa::kPtePatLarge) | isa::bit_range(62, 59) |
-                                    bit(isa::kPteXd);
+constexpr uint64_t kFlushOnChange =
+    bit(isa::kPteRw) | bit(isa::kPteUs) | bit(isa::kPtePwt) | bit(isa::kPtePcd) | bit(isa::kPtePs) |
+    bit(isa::kPteG) | bit(isa::kPtePatLarge) | isa::bit_range(62, 59) | bit(isa::kPteXd);
 // ... or any of these was cleared.
 constexpr uint64_t kFlushOnClear = bit(isa::kPteD) | bit(isa::kPteP) | bit(isa::kPteA);
 
@@ -34,7 +33,7 @@ bool populated(PagingEntry e) { return e.present() || (e.raw & bit(kPteProtNone)
 bool special(PagingEntry e) { return e.raw & bit(kPteSpecial); }
 
 isa::Level leaf_level(isa::PageSize s) {
-  return s == isa::PageSize::k4K ? isa::Level::kPt
+  return s == isa::PageSize::k4K   ? isa::Level::kPt
          : s == isa::PageSize::k2M ? isa::Level::kPd
                                    : isa::Level::kPdpt;
 }
@@ -46,8 +45,8 @@ uint64_t leaf_frame(PagingEntry e, isa::PageSize s, unsigned maxphyaddr) {
 
 bool pte_needs_flush(PagingEntry old_e, PagingEntry new_e) {
   if (!old_e.present()) return false;
-  const uint64_t frame_mask = isa::bit_range(kMaxPhysBits - 1, isa::kPageShift4K) &
-                              ~bit(isa::kPtePatLarge);
+  const uint64_t frame_mask =
+      isa::bit_range(kMaxPhysBits - 1, isa::kPageShift4K) & ~bit(isa::kPtePatLarge);
   if ((old_e.raw ^ new_e.raw) & frame_mask) return true;
   if ((old_e.raw ^ new_e.raw) & kFlushOnChange) return true;
   return (old_e.raw & ~new_e.raw) & kFlushOnClear;
@@ -175,8 +174,8 @@ void Kernel::install_page(unsigned /*tid*/, Vma& v, uint64_t la, bool write) {
 
 // ------------------------------------------------------------------ faults
 
-FaultOutcome Kernel::page_fault(unsigned tid, uint64_t la, mmu::AccessType type,
-                                isa::Exception exc, isa::PfErrorCode error) {
+FaultOutcome Kernel::page_fault(unsigned tid, uint64_t la, mmu::AccessType type, isa::Exception exc,
+                                isa::PfErrorCode error) {
   FaultOutcome out;
   if (exc == isa::Exception::kGeneralProtection) {
     out.si_code = kSiKernel;
@@ -314,8 +313,7 @@ int Kernel::execute_only_key(unsigned tid) {
   return key;
 }
 
-SyscallResult Kernel::mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t prot,
-                           uint8_t flags) {
+SyscallResult Kernel::mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t prot, uint8_t flags) {
   if (len == 0) return {-kEinval, kEinval};
   if (len > kTaskSize || addr > kTaskSize - len) return {-kEnomem, kEnomem};
   if (addr < kMmapMinAddr) return {-kEperm, kEperm};

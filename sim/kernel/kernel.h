@@ -70,22 +70,22 @@ struct FaultOutcome {
 };
 
 struct KernelStats {
-  uint64_t minor_faults = 0;       // faults resolved by populating a page
-  uint64_t zero_page_maps = 0;     // read faults served by the zero page
-  uint64_t cow_faults = 0;         // write faults that replaced the zero page
-  uint64_t write_upgrades = 0;     // write faults that made an exclusive page writable
-  uint64_t spurious_faults = 0;    // faults whose PTE already allowed the access
-  uint64_t populated_pages = 0;    // by MAP_POPULATE
-  uint64_t ptes_changed = 0;       // present PTEs rewritten by mprotect
-  uint64_t ptes_zapped = 0;        // PTEs cleared by munmap / mmap over a mapping
-  uint64_t flush_ranges = 0;       // flush_tlb_mm_range calls
+  uint64_t minor_faults = 0;     // faults resolved by populating a page
+  uint64_t zero_page_maps = 0;   // read faults served by the zero page
+  uint64_t cow_faults = 0;       // write faults that replaced the zero page
+  uint64_t write_upgrades = 0;   // write faults that made an exclusive page writable
+  uint64_t spurious_faults = 0;  // faults whose PTE already allowed the access
+  uint64_t populated_pages = 0;  // by MAP_POPULATE
+  uint64_t ptes_changed = 0;     // present PTEs rewritten by mprotect
+  uint64_t ptes_zapped = 0;      // PTEs cleared by munmap / mmap over a mapping
+  uint64_t flush_ranges = 0;     // flush_tlb_mm_range calls
   uint64_t local_invlpg = 0;
   uint64_t local_full_flushes = 0;
-  uint64_t shootdowns = 0;         // flushes that sent IPIs
-  uint64_t ipis = 0;               // IPIs sent (one per target core)
+  uint64_t shootdowns = 0;  // flushes that sent IPIs
+  uint64_t ipis = 0;        // IPIs sent (one per target core)
   uint64_t remote_invlpg = 0;
   uint64_t remote_full_flushes = 0;
-  uint64_t skipped_flushes = 0;    // flushes not done (flush policy `none`)
+  uint64_t skipped_flushes = 0;  // flushes not done (flush policy `none`)
 };
 
 class Kernel {
@@ -110,8 +110,8 @@ class Kernel {
   SyscallResult pkey_free(unsigned tid, int64_t pkey);
 
   /// The #PF (or #GP) handler for a user access by `tid`.
-  FaultOutcome page_fault(unsigned tid, uint64_t la, mmu::AccessType type,
-                          isa::Exception exc, isa::PfErrorCode error);
+  FaultOutcome page_fault(unsigned tid, uint64_t la, mmu::AccessType type, isa::Exception exc,
+                          isa::PfErrorCode error);
 
   const VmaTree& vmas() const { return vmas_; }
   int execute_only_pkey() const { return exec_only_pkey_; }

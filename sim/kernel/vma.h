@@ -4,8 +4,8 @@
 // page size, and an anon_vma identity that decides mergeability as Linux's
 // is_mergeable_anon_vma does (two VMAs that were faulted separately keep
 // distinct anon_vmas and do not merge).
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 
 #include "isa/paging.h"
@@ -22,9 +22,7 @@ struct Vma {
 
   bool hugetlb() const { return page != isa::PageSize::k4K; }
   bool accessible() const { return prot != 0; }
-  bool same_flags(const Vma& o) const {
-    return prot == o.prot && pkey == o.pkey && page == o.page;
-  }
+  bool same_flags(const Vma& o) const { return prot == o.prot && pkey == o.pkey && page == o.page; }
 };
 
 class VmaTree {

@@ -1,12 +1,13 @@
 #include "sim/util/atomic_file.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <stdexcept>
-#include <unistd.h>
 
 namespace pkusim::sim {
 

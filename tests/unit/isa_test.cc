@@ -39,7 +39,7 @@ TEST_CASE("paging-entry accessors read and write the right bits", "[isa]") {
   CHECK(e.execute_disable());  // key bits do not spill into XD
   e.set_address(0x123456789000ull, 46);
   CHECK(e.address(46) == 0x123456789000ull);
-  CHECK(e.protection_key() == 0xF);  // address does not spill into the key
+  CHECK(e.protection_key() == 0xF);                          // address does not spill into the key
   PagingEntry big{(1ull << 7) | 0x40000000ull | 0x1000ull};  // PS, 1 GiB frame, PAT
   CHECK(big.page_size());
   CHECK(big.large_frame(46, 30) == 0x40000000ull);

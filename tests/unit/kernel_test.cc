@@ -14,7 +14,9 @@ constexpr uint64_t kBase = 0x7f00'0000'0000ull;
 constexpr uint64_t kPage = 4096;
 
 sim::Outcome run(sim::Machine& m, const isa::Instr& i) { return m.execute(i); }
-PagingEntry pte(const sim::Machine& m, uint64_t la) { return PagingEntry{m.kernel().leaf_entry(la)}; }
+PagingEntry pte(const sim::Machine& m, uint64_t la) {
+  return PagingEntry{m.kernel().leaf_entry(la)};
+}
 }  // namespace
 
 TEST_CASE("a read fault maps the zero page read-only; a write copies it", "[kernel]") {
@@ -53,7 +55,7 @@ TEST_CASE("PTE bits follow the VMA: key, NX, PROT_NONE as not present", "[kernel
   CHECK(pte(m, kBase).present());
   CHECK_FALSE(pte(m, kBase).execute_disable());
   CHECK_FALSE(pte(m, kBase).writable());
-  CHECK(pte(m, kBase).address(46) == frame);  // the data survived PROT_NONE
+  CHECK(pte(m, kBase).address(46) == frame);   // the data survived PROT_NONE
   CHECK(pte(m, kBase).protection_key() == 1);  // plain mprotect keeps the key
 }
 

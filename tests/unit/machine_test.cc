@@ -1,9 +1,9 @@
-#include <catch2/catch.hpp>
+#include "sim/machine.h"
 
+#include <catch2/catch.hpp>
 #include <sstream>
 
 #include "instr_builders.h"
-#include "sim/machine.h"
 #include "sim/replay.h"
 #include "sim/report.h"
 #include "traces/text_reader.h"

@@ -1,8 +1,9 @@
 // The hardware-level scenarios of pku-spec.md 4.4 and the TLB behaviour of
 // SDM 4.10, on the MMU alone (no kernel).
+#include "mmu/mmu.h"
+
 #include <catch2/catch.hpp>
 
-#include "mmu/mmu.h"
 #include "pt_builder.h"
 
 using namespace pkusim;
@@ -59,7 +60,8 @@ TEST_CASE("PK applies to 2 MiB and 1 GiB leaves", "[mmu][pku]") {
   CHECK(f.access(0x7f00'003F'FFF8ull, AccessType::kRead, ad(6)).error.pk());
   CHECK(f.access(0x7f00'003F'FFF8ull, AccessType::kRead, ad(7)).exception == isa::Exception::kNone);
   CHECK(f.access(0x7f40'3FFF'0000ull, AccessType::kWrite, wd(7)).error.pk());
-  CHECK(f.access(0x7f40'3FFF'0000ull, AccessType::kWrite, wd(6)).exception == isa::Exception::kNone);
+  CHECK(f.access(0x7f40'3FFF'0000ull, AccessType::kWrite, wd(6)).exception ==
+        isa::Exception::kNone);
 }
 
 TEST_CASE("supervisor writes to a WD page depend on CR0.WP; AD always blocks", "[mmu][pku]") {
@@ -135,8 +137,8 @@ TEST_CASE("a page fault invalidates the faulting address's TLB entry", "[mmu]") 
   f.pt.map4k(kLa, bit(isa::kPteP) | bit(isa::kPteUs), 0);  // read-only
   REQUIRE(f.access(kLa, AccessType::kRead, 0).walked);
   // Make it writable in memory; the cached read-only entry faults once...
-  f.mem.write64(f.pt.slot(kLa, isa::Level::kPt), f.mem.read64(f.pt.slot(kLa, isa::Level::kPt)) |
-                                                      bit(isa::kPteRw));
+  f.mem.write64(f.pt.slot(kLa, isa::Level::kPt),
+                f.mem.read64(f.pt.slot(kLa, isa::Level::kPt)) | bit(isa::kPteRw));
   CHECK(f.access(kLa, AccessType::kWrite, 0).error.raw == (kP | kW | kU));
   // ... and the retry walks and succeeds.
   const TranslateResult retry = f.access(kLa, AccessType::kWrite, 0);

@@ -10,8 +10,8 @@
 namespace pkusim::test {
 
 struct PtBuilder {
-  static constexpr uint64_t kUserRw = (1ull << isa::kPteP) | (1ull << isa::kPteRw) |
-                                      (1ull << isa::kPteUs);
+  static constexpr uint64_t kUserRw =
+      (1ull << isa::kPteP) | (1ull << isa::kPteRw) | (1ull << isa::kPteUs);
   mmu::PhysMem& mem;
   bool la57 = false;
   uint64_t root;
@@ -23,8 +23,7 @@ struct PtBuilder {
   /// `upper_flags` (and returning the slot's PA).
   uint64_t slot(uint64_t la, isa::Level level, uint64_t upper_flags = kUserRw) {
     uint64_t table = root;
-    for (auto l = la57 ? isa::Level::kPml5 : isa::Level::kPml4;;
-         l = isa::Level(unsigned(l) - 1)) {
+    for (auto l = la57 ? isa::Level::kPml5 : isa::Level::kPml4;; l = isa::Level(unsigned(l) - 1)) {
       const uint64_t s = table + isa::table_index(la, l) * 8ull;
       if (l == level) return s;
       isa::PagingEntry e{mem.read64(s)};

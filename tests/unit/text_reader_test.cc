@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "traces/text_reader.h"
 
+#include <catch2/catch.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "traces/text_reader.h"
 #include "traces/trace_error.h"
 
 using namespace pkusim;
@@ -103,7 +103,8 @@ TEST_CASE("a long trace streams through a small buffer", "[trace]") {
 
 // Bad input: one test per case; each names line and column.
 TEST_CASE("bad input: unknown keyword", "[trace][bad]") {
-  CHECK(error_of("pkutrace 1\nlaod 0x1000 8\n") == "2:1: unknown keyword 'laod': expected a record "
+  CHECK(error_of("pkutrace 1\nlaod 0x1000 8\n") ==
+        "2:1: unknown keyword 'laod': expected a record "
         "such as load, store, rmw, compute, wrpkru, rdpkru, mmap, munmap, mprotect, pkey_alloc, "
         "pkey_free, pkey_mprotect, thread or expect");
 }
@@ -116,8 +117,10 @@ TEST_CASE("bad input: extra operand", "[trace][bad]") {
 TEST_CASE("bad input: malformed number", "[trace][bad]") {
   CHECK(error_of("load 0x10g0 8\n").rfind("1:6: malformed number '0x10g0'", 0) == 0);
   CHECK(error_of("load 12 0x\n").rfind("1:9: malformed number '0x'", 0) == 0);
-  CHECK(error_of("load 99999999999999999999 8\n").rfind("1:6: number '99999999999999999999' "
-                                                        "does not fit in 64 bits", 0) == 0);
+  CHECK(error_of("load 99999999999999999999 8\n")
+            .rfind("1:6: number '99999999999999999999' "
+                   "does not fit in 64 bits",
+                   0) == 0);
 }
 TEST_CASE("bad input: size 0 or above 64", "[trace][bad]") {
   CHECK(error_of("load 0x1000 0\n") == "1:13: size 0 out of range: expected 1 to 64");
@@ -144,7 +147,10 @@ TEST_CASE("bad input: a wrong version line", "[trace][bad]") {
         "2:1: 'pkutrace' version line must be the first line of the trace");
 }
 TEST_CASE("bad input: a binary file", "[trace][bad]") {
-  const std::string bin("\x7f" "ELF\x02\x01\x01\x00\x00\x00", 10);
+  const std::string bin(
+      "\x7f"
+      "ELF\x02\x01\x01\x00\x00\x00",
+      10);
   CHECK(error_of(bin).rfind("1:1: binary data", 0) == 0);
   CHECK(error_of(std::string("load 0x1000 8\nload \0 8\n", 23)) ==
         "2:6: binary data (a control byte) where a text trace line was expected");
@@ -159,7 +165,8 @@ TEST_CASE("bad input: a 1 MB line", "[trace][bad]") {
   CHECK(error_of(std::string(1 << 20, ' ')) == "1:4097: line longer than 4096 bytes");
 }
 TEST_CASE("bad input: a trace cut in the middle of a line", "[trace][bad]") {
-  CHECK(error_of("load 0x1000 8\nload 0x20").rfind("2:10: the trace ends in the middle of a line", 0) == 0);
+  CHECK(error_of("load 0x1000 8\nload 0x20")
+            .rfind("2:10: the trace ends in the middle of a line", 0) == 0);
 }
 TEST_CASE("bad input: assertions", "[trace][bad]") {
   CHECK(error_of("expect ok\n") == "1:1: 'expect' must follow an instruction record");
@@ -173,6 +180,7 @@ TEST_CASE("bad input: other operand errors", "[trace][bad]") {
   CHECK(error_of("compute 0\n") == "1:9: compute count 0: expected N >= 1");
   CHECK(error_of("pkey_alloc rw\n").rfind("1:12: unknown access rights 'rw'", 0) == 0);
   CHECK(error_of("mmap 0x1000 4K rw bogus\n").rfind("1:19: unknown mmap flag 'bogus'", 0) == 0);
-  CHECK(error_of("mmap 0x40000000 1G rw huge2m huge1g\n") == "1:23: huge2m and huge1g are exclusive");
+  CHECK(error_of("mmap 0x40000000 1G rw huge2m huge1g\n") ==
+        "1:23: huge2m and huge1g are exclusive");
   CHECK(error_of("load 0x1000 8 @0xzz\n").rfind("1:16: malformed number '0xzz'", 0) == 0);
 }

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "mmu/tlb.h"
+
+#include <catch2/catch.hpp>
 
 using namespace pkusim;
 using namespace pkusim::mmu;
@@ -52,7 +52,7 @@ TEST_CASE("INVLPG removes the page, globals included; PCID flush keeps globals",
   a.fill(0x1000, 1, g);
   a.fill(0x2000, 1, page(0xB000));
   a.fill(0x3000, 2, page(0xC000));
-  a.flush(1, false, false);  // MOV CR3 for PCID 1
+  a.flush(1, false, false);    // MOV CR3 for PCID 1
   CHECK(a.lookup(0x1000, 1));  // global survives
   CHECK(a.lookup(0x2000, 1) == nullptr);
   CHECK(a.lookup(0x3000, 2));  // other PCID survives
@@ -64,7 +64,8 @@ TEST_CASE("INVLPG removes the page, globals included; PCID flush keeps globals",
 
 TEST_CASE("the hierarchy refills L1 from L2 and counts hits per level and size", "[tlb]") {
   TlbConfig cfg;
-  cfg.l1d = {{"d4k", 2, 2, size_bit(isa::PageSize::k4K)}, {"d2m", 2, 2, size_bit(isa::PageSize::k2M)}};
+  cfg.l1d = {{"d4k", 2, 2, size_bit(isa::PageSize::k4K)},
+             {"d2m", 2, 2, size_bit(isa::PageSize::k2M)}};
   cfg.l1i = {{"i4k", 2, 2, size_bit(isa::PageSize::k4K)}};
   cfg.l2 = {{"stlb", 16, 4, uint8_t(size_bit(isa::PageSize::k4K) | size_bit(isa::PageSize::k2M))}};
   Tlbs t(cfg);

@@ -1,6 +1,7 @@
+#include "mmu/walker.h"
+
 #include <catch2/catch.hpp>
 
-#include "mmu/walker.h"
 #include "pt_builder.h"
 
 using namespace pkusim;
