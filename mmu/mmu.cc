@@ -5,8 +5,11 @@
 
 namespace pkusim::mmu {
 
-Mmu::Mmu(const TlbConfig& tlb, unsigned maxphyaddr, MemoryPort& port)
-    : tlbs_(tlb), maxphyaddr_(maxphyaddr), port_(port) {}
+Mmu::Mmu(const MmuConfig& cfg, MemoryPort& port)
+    : tlbs_(cfg.tlb),
+      psc_(cfg.psc_pml4_entries, cfg.psc_pdpt_entries, cfg.psc_pde_entries),
+      maxphyaddr_(cfg.maxphyaddr),
+      port_(port) {}
 
 TranslateResult Mmu::fault(uint64_t la, uint32_t error) {
   ++stats_.page_faults;
@@ -32,6 +35,14 @@ TranslateResult Mmu::translate(uint64_t la, AccessType type, bool user_mode, isa
   if (hit.translation) {
     const uint32_t error = check_access(*hit.translation, type, user_mode, regs_, pkru);
     if (error) return fault(la, error);
+    if (verify_port_) {
+      const WalkResult truth = walk(la, type, user_mode, regs_, maxphyaddr_, *verify_port_, nullptr,
+                                    /*update_ad=*/false);
+      if (truth.exception != isa::Exception::kNone ||
+          check_access(truth.translation, type, user_mode, regs_, pkru) != 0) {
+        ++stats_.stale_permission_hits;
+      }
+    }
     if (type != AccessType::kWrite || hit.translation->dirty) {
       TranslateResult r;
       r.pa = hit.translation->physical(la);
@@ -41,7 +52,7 @@ TranslateResult Mmu::translate(uint64_t la, AccessType type, bool user_mode, isa
     ++stats_.dirty_assists;
   }
   ++stats_.walks;
-  const WalkResult w = walk(la, type, user_mode, regs_, maxphyaddr_, port_);
+  const WalkResult w = walk(la, type, user_mode, regs_, maxphyaddr_, port_, &psc_);
   stats_.walk_entry_reads += w.entries_read;
   if (w.exception == isa::Exception::kPageFault) return fault(la, w.error.raw);
   Translation t = w.translation;
@@ -63,16 +74,19 @@ TranslateResult Mmu::translate(uint64_t la, AccessType type, bool user_mode, isa
 void Mmu::invlpg(uint64_t la) {
   ++stats_.invlpg;
   tlbs_.invalidate_page(la, regs_.pcid());
+  psc_.flush(regs_.pcid(), false);
 }
 
 void Mmu::flush_current_pcid() {
   ++stats_.flush_pcid;
   tlbs_.flush(regs_.pcid(), /*all_pcids=*/false, /*include_global=*/false);
+  psc_.flush(regs_.pcid(), false);
 }
 
 void Mmu::flush_global() {
   ++stats_.flush_global;
   tlbs_.flush(0, /*all_pcids=*/true, /*include_global=*/true);
+  psc_.flush(0, true);
 }
 
 }  // namespace pkusim::mmu

@@ -9,17 +9,27 @@
 //    (SDM 4.10.4.1), so the retry after the handler walks again;
 //  - a non-canonical address raises #GP without a lookup or walk.
 // Invalidation: INVLPG (one page, current PCID, globals too), a flush of the
-// current PCID's non-global entries (MOV CR3), and a global flush.
+// current PCID's non-global entries (MOV CR3), and a global flush; each also
+// empties the paging-structure caches of the PCID (SDM 4.10.4.1).
 #include <cstdint>
 
 #include "isa/control_regs.h"
 #include "isa/fault.h"
 #include "isa/pkru.h"
 #include "mmu/phys_mem.h"
+#include "mmu/psc.h"
 #include "mmu/tlb.h"
 #include "mmu/walker.h"
 
 namespace pkusim::mmu {
+
+struct MmuConfig {
+  TlbConfig tlb = TlbConfig::skylake();
+  unsigned maxphyaddr = 46;
+  unsigned psc_pml4_entries = 4;  // pku-spec.md 5.1 [U]: Intel does not publish PSC sizes
+  unsigned psc_pdpt_entries = 16;
+  unsigned psc_pde_entries = 32;
+};
 
 struct TranslateResult {
   isa::Exception exception = isa::Exception::kNone;
@@ -40,11 +50,20 @@ struct MmuStats {
   uint64_t invlpg = 0;
   uint64_t flush_pcid = 0;    // non-global flushes of one PCID (MOV CR3)
   uint64_t flush_global = 0;  // everything, globals included
+  /// TLB hits that allowed an access the page tables (and PKRU) forbid: the
+  /// security price of skipping invalidations. Counted only with a verify port.
+  uint64_t stale_permission_hits = 0;
 };
 
 class Mmu {
  public:
-  Mmu(const TlbConfig& tlb, unsigned maxphyaddr, MemoryPort& port);
+  Mmu(const MmuConfig& cfg, MemoryPort& port);
+  Mmu(const TlbConfig& tlb, unsigned maxphyaddr, MemoryPort& port)
+      : Mmu(MmuConfig{tlb, maxphyaddr, 0, 0, 0}, port) {}
+
+  /// With a port, every TLB hit that allows an access is checked against the
+  /// page tables in memory (a walk without side effects) to count stale hits.
+  void set_verify_port(MemoryPort* port) { verify_port_ = port; }
 
   isa::ControlRegs& regs() { return regs_; }
   const isa::ControlRegs& regs() const { return regs_; }
@@ -57,6 +76,7 @@ class Mmu {
   void flush_global();
 
   const Tlbs& tlbs() const { return tlbs_; }
+  const Psc& psc() const { return psc_; }
   const MmuStats& stats() const { return stats_; }
 
  private:
@@ -64,8 +84,10 @@ class Mmu {
 
   isa::ControlRegs regs_;
   Tlbs tlbs_;
+  Psc psc_;
   unsigned maxphyaddr_;
   MemoryPort& port_;
+  MemoryPort* verify_port_ = nullptr;
   MmuStats stats_;
 };
 

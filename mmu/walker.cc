@@ -16,7 +16,7 @@ uint32_t access_error_bits(AccessType type, bool user_mode, const isa::ControlRe
 }
 
 WalkResult walk(uint64_t la, AccessType type, bool user_mode, const isa::ControlRegs& regs,
-                unsigned maxphyaddr, MemoryPort& port) {
+                unsigned maxphyaddr, MemoryPort& port, Psc* psc, bool update_ad) {
   WalkResult r;
   const bool la57 = regs.la57();
   if (!isa::is_canonical(la, la57 ? isa::kLinearBits5Level : isa::kLinearBits4Level)) {
@@ -26,8 +26,19 @@ WalkResult walk(uint64_t la, AccessType type, bool user_mode, const isa::Control
   const uint32_t access_bits = access_error_bits(type, user_mode, regs);
   bool writable = true, user = true, xd = false;
   uint64_t table = regs.cr3.base(maxphyaddr);
-  for (auto level = la57 ? isa::Level::kPml5 : isa::Level::kPml4;;
-       level = isa::Level(unsigned(level) - 1)) {
+  auto level = la57 ? isa::Level::kPml5 : isa::Level::kPml4;
+  const uint16_t pcid = regs.pcid();
+  if (psc && psc->enabled()) {
+    isa::Level next;
+    if (const PscEntry* e = psc->lookup(la, pcid, &next)) {
+      table = e->table_pa;
+      level = next;
+      writable = e->writable;
+      user = e->user;
+      xd = e->xd;
+    }
+  }
+  for (;; level = isa::Level(unsigned(level) - 1)) {
     const uint64_t entry_pa = table + uint64_t{isa::table_index(la, level)} * isa::kEntryBytes;
     isa::PagingEntry e{port.read_entry(entry_pa)};
     ++r.entries_read;
@@ -44,7 +55,7 @@ WalkResult walk(uint64_t la, AccessType type, bool user_mode, const isa::Control
       r.error.raw = access_bits | bit(isa::kPfRsvd) | bit(isa::kPfP);
       return r;
     }
-    if (!e.accessed()) {
+    if (!e.accessed() && update_ad) {
       e.set(isa::kPteA, true);
       port.write_entry(entry_pa, e.raw);
     }
@@ -70,6 +81,7 @@ WalkResult walk(uint64_t la, AccessType type, bool user_mode, const isa::Control
       return r;
     }
     table = e.address(maxphyaddr);
+    if (psc && level != isa::Level::kPml5) psc->fill(la, pcid, level, table, writable, user, xd);
   }
 }
 

@@ -13,6 +13,7 @@
 #include "isa/control_regs.h"
 #include "isa/fault.h"
 #include "mmu/phys_mem.h"
+#include "mmu/psc.h"
 #include "mmu/translation.h"
 
 namespace pkusim::mmu {
@@ -28,8 +29,10 @@ struct WalkResult {
 /// Fault error-code bits that describe the access itself (W/R, U/S, I/D).
 uint32_t access_error_bits(AccessType type, bool user_mode, const isa::ControlRegs& regs);
 
-/// Walks the tables rooted at regs.cr3. Sets A bits in the entries it uses.
+/// Walks the tables rooted at regs.cr3, starting below the deepest hit of
+/// `psc` (if given) and filling it. Sets A bits in the entries it uses unless
+/// `update_ad` is false (a side-effect-free walk, for checks).
 WalkResult walk(uint64_t la, AccessType type, bool user_mode, const isa::ControlRegs& regs,
-                unsigned maxphyaddr, MemoryPort& port);
+                unsigned maxphyaddr, MemoryPort& port, Psc* psc = nullptr, bool update_ad = true);
 
 }  // namespace pkusim::mmu

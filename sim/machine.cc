@@ -32,8 +32,13 @@ const char* si_code_name(int si_code) {
   return "?";
 }
 
-Machine::Machine(const MachineConfig& cfg)
-    : cfg_(cfg), mem_(cfg.maxphyaddr), port_(mem_), kernel_(cfg.kernel, mem_) {
+Machine::Machine(const MachineConfig& cfg, mmu::PhysMem* shared_mem, MachineHooks* hooks)
+    : cfg_(cfg),
+      own_mem_(shared_mem ? nullptr : std::make_unique<mmu::PhysMem>(cfg.mmu.maxphyaddr)),
+      mem_(shared_mem ? *shared_mem : *own_mem_),
+      port_(mem_),
+      hooks_(hooks),
+      kernel_(cfg.kernel, mem_, hooks) {
   switch_thread(0);
 }
 
@@ -42,9 +47,12 @@ void Machine::switch_thread(unsigned tid) {
     // clone(): the new thread starts with the creator's PKRU (Linux
     // copy_thread: p->thread.pkru = read_pkru()); thread 0 with the default.
     const isa::Pkru pkru = kernel_.thread_exists(current_) ? kernel_.pkru(current_) : isa::Pkru{};
+    mmu::MemoryPort& port = hooks_ ? hooks_->thread_created(tid) : port_;
     if (tid >= mmus_.size()) mmus_.resize(tid + 1);
-    mmus_[tid] = std::make_unique<mmu::Mmu>(cfg_.tlb, cfg_.maxphyaddr, port_);
+    mmus_[tid] = std::make_unique<mmu::Mmu>(cfg_.mmu, port);
     mmus_[tid]->regs().cr3 = kernel_.cr3();
+    // Without invalidations, count the accesses that stale entries allow.
+    if (!cfg_.kernel.flush) mmus_[tid]->set_verify_port(&port_);
     kernel_.create_thread(tid, pkru);
     kernel_.attach_mmu(tid, mmus_[tid].get());
   }
@@ -72,6 +80,7 @@ mmu::MmuStats Machine::mmu_totals() const {
     t.invlpg += s.invlpg;
     t.flush_pcid += s.flush_pcid;
     t.flush_global += s.flush_global;
+    t.stale_permission_hits += s.stale_permission_hits;
   }
   return t;
 }
@@ -103,16 +112,23 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
   for (int attempt = 0; attempt < 4; ++attempt) {
     const mmu::TranslateResult r =
         m.translate(la, type, /*user_mode=*/true, kernel_.pkru(current_));
-    if (r.exception == isa::Exception::kNone) return true;
-    const FaultOutcome f = kernel_.page_fault(current_, la, type, r.exception, r.error);
-    if (!f.resolved) {
-      out.fault = true;
-      out.si_code = f.si_code;
-      out.pkey = f.pkey;
-      out.fault_addr = f.si_code == kSiKernel ? 0 : la;
-      out.fault_kind = kind;
-      return false;
+    if (hooks_) hooks_->translated(current_, kind, la, r);
+    if (r.exception == isa::Exception::kNone) {
+      if (hooks_) hooks_->accessed(current_, kind, r.pa);
+      return true;
     }
+    const FaultOutcome f = kernel_.page_fault(current_, la, type, r.exception, r.error);
+    if (f.resolved) {
+      if (hooks_) hooks_->fault_resolved(current_);
+      continue;
+    }
+    if (hooks_) hooks_->signal_delivered(current_);
+    out.fault = true;
+    out.si_code = f.si_code;
+    out.pkey = f.pkey;
+    out.fault_addr = f.si_code == kSiKernel ? 0 : la;
+    out.fault_kind = kind;
+    return false;
   }
   throw std::logic_error("page fault not resolved after repeated retries");
 }

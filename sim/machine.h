@@ -63,14 +63,34 @@ struct MachineStats {
 };
 
 struct MachineConfig {
-  mmu::TlbConfig tlb = mmu::TlbConfig::skylake();
+  mmu::MmuConfig mmu{};  // Skylake-like TLBs and PSCs; MAXPHYADDR 46
   KernelConfig kernel{};
-  unsigned maxphyaddr = 46;  // Skylake-SP (CPUID.80000008H:EAX[7:0])
+};
+
+/// How a timing model follows the functional machine: it supplies each
+/// thread's memory port (so walks go through its caches) and hears of every
+/// translation, access and fault, in program order. Also the kernel's observer.
+class MachineHooks : public KernelObserver {
+ public:
+  /// Called once per new thread, before its first record; may throw
+  /// std::runtime_error (e.g. more threads than cores).
+  virtual mmu::MemoryPort& thread_created(unsigned tid) = 0;
+  /// One translation attempt (a retry after a resolved fault is another).
+  virtual void translated(unsigned tid, AccessKind kind, uint64_t la,
+                          const mmu::TranslateResult& r) = 0;
+  /// A successful access of one page part at physical address `pa`.
+  virtual void accessed(unsigned tid, AccessKind kind, uint64_t pa) = 0;
+  /// The kernel resolved a page fault (demand paging, COW, spurious).
+  virtual void fault_resolved(unsigned tid) = 0;
+  /// The kernel delivered SIGSEGV.
+  virtual void signal_delivered(unsigned tid) = 0;
 };
 
 class Machine {
  public:
-  explicit Machine(const MachineConfig& cfg);
+  /// `shared_mem`: physical memory shared with other processes (null: own).
+  explicit Machine(const MachineConfig& cfg, mmu::PhysMem* shared_mem = nullptr,
+                   MachineHooks* hooks = nullptr);
   Machine(const Machine&) = delete;
   Machine& operator=(const Machine&) = delete;
 
@@ -98,8 +118,10 @@ class Machine {
   void record_fault(const Outcome& out);
 
   MachineConfig cfg_;
-  mmu::PhysMem mem_;
+  std::unique_ptr<mmu::PhysMem> own_mem_;
+  mmu::PhysMem& mem_;
   mmu::DirectPort port_;
+  MachineHooks* hooks_;
   Kernel kernel_;
   std::vector<std::unique_ptr<mmu::Mmu>> mmus_;
   unsigned current_ = 0;

@@ -141,6 +141,28 @@ json report_json(const std::vector<TraceRun>& runs) {
 std::string render_text(const json& report) {
   std::string out;
   const auto line = [&](const std::string& s) { out += s + "\n"; };
+  if (report.contains("cores")) {
+    const json& t = report["total"];
+    line(fmt::format("== timing ({} core{} used)", report["cores"].size(),
+                     report["cores"].size() == 1 ? "" : "s"));
+    line(fmt::format("total               {} instructions, {} cycles, IPC {:.4f}, {:.1f} us",
+                     t["instructions"].get<uint64_t>(), t["cycles"].get<uint64_t>(),
+                     t["ipc"].get<double>(), t["time_ns"].get<double>() / 1000.0));
+    std::string stack;
+    for (const auto& [k, v] : t["cpi_stack"].items()) {
+      if (v.get<uint64_t>()) stack += fmt::format("  {} {}", k, v.get<uint64_t>());
+    }
+    line("cycle stack        " + stack);
+    for (const json& c : report["cores"]) {
+      line(fmt::format(
+          "core {:<3} thread {:<4} {} instr, {} cycles, IPC {:.4f}; walks {} ({} cycles); "
+          "L1D misses {}; interrupts {} ({} cycles)",
+          c["core"].get<unsigned>(), c["thread"].get<unsigned>(), c["instructions"].get<uint64_t>(),
+          c["cycles"].get<uint64_t>(), c["ipc"].get<double>(), c["walks"]["count"].get<uint64_t>(),
+          c["walks"]["memory_cycles"].get<uint64_t>(), c["caches"]["l1d"]["misses"].get<uint64_t>(),
+          c["interrupts"]["count"].get<uint64_t>(), c["interrupts"]["cycles"].get<uint64_t>()));
+    }
+  }
   for (const json& p : report["processes"]) {
     line(fmt::format("== {} ({} thread{})", p["trace"].get<std::string>(),
                      p["threads"].get<unsigned>(), p["threads"].get<unsigned>() == 1 ? "" : "s"));
@@ -178,8 +200,10 @@ std::string render_text(const json& report) {
       std::string errs;
       for (const auto& [e, n] : s["errors"].items())
         errs += fmt::format("  {} {}", e, n.get<uint64_t>());
-      line(fmt::format("  {:<16}  {} calls, {} ok{}", name, s["calls"].get<uint64_t>(),
-                       s["ok"].get<uint64_t>(), errs));
+      const std::string cyc =
+          s.contains("cycles") ? fmt::format(", {} cycles", s["cycles"].get<uint64_t>()) : "";
+      line(fmt::format("  {:<16}  {} calls, {} ok{}{}", name, s["calls"].get<uint64_t>(),
+                       s["ok"].get<uint64_t>(), errs, cyc));
     }
     for (const char* side : {"data", "instruction"}) {
       const json& t = p["tlb"][side];

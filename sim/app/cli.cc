@@ -1,6 +1,7 @@
 #include "sim/app/cli.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -8,9 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "sim/config/config.h"
+#include "sim/config/param.h"
 #include "sim/machine.h"
 #include "sim/replay.h"
 #include "sim/report.h"
+#include "sim/timing/params.h"
+#include "sim/timing/system.h"
 #include "sim/util/atomic_file.h"
 #include "traces/trace_error.h"
 
@@ -24,8 +29,11 @@ constexpr const char* kUsage =
     "usage: pkusim COMMAND [options]\n"
     "\n"
     "commands:\n"
-    "  check TRACE...   replay traces and verify their `expect` lines\n"
-    "  run TRACE...     replay traces and print a report\n"
+    "  run TRACE...        simulate traces on the timed machine and report cycles\n"
+    "  check TRACE...      replay traces functionally and verify their `expect` lines\n"
+    "  config show         print the effective configuration (JSON)\n"
+    "  config describe     list every parameter: default, unit, range, source\n"
+    "  config list         list the built-in presets\n"
     "\n"
     "pkusim COMMAND --help shows a command's options.\n"
     "exit codes: 0 ok, 1 an assertion failed, 2 trace error, 3 config error,\n"
@@ -35,10 +43,17 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+void add_config_options(po::options_description& opts) {
+  opts.add_options()("config,c", po::value<std::string>(),
+                     "configuration: a JSON file or a preset name (default: skylake-sp)")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override one parameter, e.g. --set core.rob_entries=128 (repeatable)");
+}
+
 po::variables_map parse(const std::string& cmd, po::options_description& opts,
-                        std::vector<std::string> args) {
+                        std::vector<std::string> args, bool positional = true) {
   po::positional_options_description pos;
-  pos.add("trace", -1);
+  if (positional) pos.add("trace", -1);
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
@@ -49,20 +64,32 @@ po::variables_map parse(const std::string& cmd, po::options_description& opts,
   return vm;
 }
 
+sim::Config load_config(const po::variables_map& vm) {
+  sim::Config cfg = vm.count("config") ? sim::Config::load(vm["config"].as<std::string>())
+                                       : sim::Config::preset(sim::kDefaultPreset);
+  if (vm.count("set")) {
+    for (const std::string& s : vm["set"].as<std::vector<std::string>>()) cfg.set(s);
+  }
+  cfg.validate();
+  return cfg;
+}
+
 int cmd_check(const std::vector<std::string>& args) {
   po::options_description opts("pkusim check TRACE... : replay and verify `expect` lines");
   opts.add_options()("help,h", "show this help")("quiet,q", "print failures only")(
-      "trace", po::value<std::vector<std::string>>(), "trace files");
+      "trace", po::value<std::vector<std::string>>(), "trace files ('-' for stdin)");
+  add_config_options(opts);
   const po::variables_map vm = parse("check", opts, args);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return kExitOk;
   }
   if (!vm.count("trace")) throw UsageError("pkusim check: no trace given");
+  const sim::TimingParams params = sim::timing_params(load_config(vm));
   const bool quiet = vm.count("quiet") > 0;
   uint64_t total = 0, failed = 0;
   for (const std::string& path : vm["trace"].as<std::vector<std::string>>()) {
-    sim::Machine machine{sim::MachineConfig{}};
+    sim::Machine machine{params.machine};
     const sim::ReplayResult r = sim::replay_file(path, machine);
     total += r.expectations;
     failed += r.failures.size();
@@ -78,26 +105,7 @@ int cmd_check(const std::vector<std::string>& args) {
   return failed ? kExitCheckFailed : kExitOk;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
-  po::options_description opts("pkusim run TRACE... : replay traces and report");
-  opts.add_options()("help,h", "show this help")(
-      "json", po::value<std::string>(), "also write the JSON report to FILE ('-' for stdout)")(
-      "quiet,q", "do not print the text report")("trace", po::value<std::vector<std::string>>(),
-                                                 "trace files ('-' for stdin)");
-  const po::variables_map vm = parse("run", opts, args);
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return kExitOk;
-  }
-  if (!vm.count("trace")) throw UsageError("pkusim run: no trace given");
-  std::vector<std::unique_ptr<sim::Machine>> machines;
-  std::vector<sim::TraceRun> runs;
-  for (const std::string& path : vm["trace"].as<std::vector<std::string>>()) {
-    machines.push_back(std::make_unique<sim::Machine>(sim::MachineConfig{}));
-    sim::replay_file(path, *machines.back());
-    runs.push_back({path, machines.back().get()});
-  }
-  const auto report = sim::report_json(runs);
+int write_report(const po::variables_map& vm, const nlohmann::ordered_json& report) {
   if (vm.count("json")) {
     try {
       sim::write_file_atomic(vm["json"].as<std::string>(), report.dump(2) + "\n");
@@ -106,8 +114,91 @@ int cmd_run(const std::vector<std::string>& args) {
       return kExitIo;
     }
   }
-  if (!vm.count("quiet")) std::cout << sim::render_text(report);
+  if (!vm.count("quiet") && !(vm.count("json") && vm["json"].as<std::string>() == "-")) {
+    std::cout << sim::render_text(report);
+  }
   return kExitOk;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description opts("pkusim run TRACE... : simulate and report");
+  opts.add_options()("help,h", "show this help")("json", po::value<std::string>(),
+                                                 "write the JSON report to FILE ('-' for stdout)")(
+      "quiet,q", "no text report, no progress")(
+      "functional", "replay functionally only (no timing): outcomes and event counts")(
+      "trace", po::value<std::vector<std::string>>(), "trace files ('-' for stdin)");
+  add_config_options(opts);
+  const po::variables_map vm = parse("run", opts, args);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return kExitOk;
+  }
+  if (!vm.count("trace")) throw UsageError("pkusim run: no trace given");
+  const sim::Config cfg = load_config(vm);
+  const sim::TimingParams params = sim::timing_params(cfg);
+  const auto traces = vm["trace"].as<std::vector<std::string>>();
+  if (vm.count("functional")) {
+    std::vector<std::unique_ptr<sim::Machine>> machines;
+    std::vector<sim::TraceRun> runs;
+    for (const std::string& path : traces) {
+      machines.push_back(std::make_unique<sim::Machine>(params.machine));
+      sim::replay_file(path, *machines.back());
+      runs.push_back({path, machines.back().get()});
+    }
+    return write_report(vm, sim::report_json(runs));
+  }
+  sim::System system(params, cfg.values());
+  for (const std::string& path : traces) system.add_trace(path);
+  sim::RunOptions ro;
+  ro.heartbeat = !vm.count("quiet") && ::isatty(STDERR_FILENO);
+  system.run(ro);
+  return write_report(vm, system.report());
+}
+
+int cmd_config(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << "usage: pkusim config show [-c CONFIG] [--set PATH=VALUE]...\n"
+                 "       pkusim config describe\n"
+                 "       pkusim config list\n";
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  const std::string what = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (what == "list") {
+    for (const auto& n : sim::preset_names()) {
+      std::cout << n << (n == sim::kDefaultPreset ? "  (default)" : "") << "\n";
+    }
+    return kExitOk;
+  }
+  if (what == "describe") {
+    for (const sim::ParamSpec& s : sim::param_specs()) {
+      std::string range;
+      if (s.type == sim::ParamType::kInt || s.type == sim::ParamType::kFloat) {
+        range = fmt::format(" [{} .. {}]{}", s.min, s.max, s.unit.empty() ? "" : " " + s.unit);
+      } else if (s.type == sim::ParamType::kChoice) {
+        std::string c;
+        for (const auto& x : s.choices) c += (c.empty() ? "" : "|") + x;
+        range = " {" + c + "}";
+      }
+      std::cout << fmt::format("{} = {}{}\n    {}\n    source: {}\n", s.path,
+                               s.default_value.dump(), range, s.description, s.source);
+    }
+    return kExitOk;
+  }
+  if (what == "show") {
+    po::options_description opts("pkusim config show");
+    opts.add_options()("help,h", "show this help");
+    add_config_options(opts);
+    const po::variables_map vm = parse("config show", opts, rest, false);
+    if (vm.count("help")) {
+      std::cout << opts << "\n";
+      return kExitOk;
+    }
+    std::cout << load_config(vm).values().dump(2) << "\n";
+    return kExitOk;
+  }
+  throw UsageError(
+      fmt::format("pkusim config: unknown subcommand '{}' (show, describe, list)", what));
 }
 
 }  // namespace
@@ -127,6 +218,7 @@ int run_cli(int argc, char** argv) {
     args.erase(args.begin());
     if (cmd == "check") return cmd_check(args);
     if (cmd == "run") return cmd_run(args);
+    if (cmd == "config") return cmd_config(args);
     throw UsageError(fmt::format("pkusim: unknown command '{}' (try pkusim --help)", cmd));
   } catch (const UsageError& e) {
     std::cerr << e.what() << "\n";
@@ -134,6 +226,9 @@ int run_cli(int argc, char** argv) {
   } catch (const traces::TraceError& e) {
     std::cerr << "pkusim: " << e.what() << "\n";
     return kExitTrace;
+  } catch (const sim::ConfigError& e) {
+    std::cerr << "pkusim: config error: " << e.what() << "\n";
+    return kExitConfig;
   } catch (const std::exception& e) {
     std::cerr << "pkusim: internal error: " << e.what() << "\n";
     return kExitInternal;

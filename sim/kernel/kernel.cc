@@ -77,7 +77,8 @@ void for_each_leaf(mmu::PhysMem& mem, uint64_t table, isa::Level level, uint64_t
 
 }  // namespace
 
-Kernel::Kernel(const KernelConfig& cfg, mmu::PhysMem& mem) : cfg_(cfg), mem_(mem) {
+Kernel::Kernel(const KernelConfig& cfg, mmu::PhysMem& mem, KernelObserver* observer)
+    : cfg_(cfg), mem_(mem), observer_(observer) {
   root_ = mem_.alloc_frame(isa::PageSize::k4K);
   zero_page_ = mem_.alloc_frame(isa::PageSize::k4K);
 }
@@ -95,6 +96,11 @@ void Kernel::create_thread(unsigned tid, isa::Pkru pkru) {
 
 // ---------------------------------------------------------------- page tables
 
+void Kernel::write_pte(uint64_t slot, uint64_t value) {
+  mem_.write64(slot, value);
+  if (observer_) observer_->pte_written(slot);
+}
+
 uint64_t Kernel::leaf_slot(uint64_t la, isa::PageSize size, bool allocate) {
   const isa::Level target = leaf_level(size);
   uint64_t table = root_;
@@ -108,7 +114,7 @@ uint64_t Kernel::leaf_slot(uint64_t la, isa::PageSize size, bool allocate) {
       const uint64_t next = mem_.alloc_frame(isa::PageSize::k4K);
       e.raw = kTableEntryBits;
       e.set_address(next, mem_.maxphyaddr());
-      mem_.write64(slot, e.raw);
+      write_pte(slot, e.raw);
     }
     table = e.address(mem_.maxphyaddr());
   }
@@ -163,11 +169,11 @@ void Kernel::install_page(unsigned /*tid*/, Vma& v, uint64_t la, bool write) {
   if (write || v.hugetlb()) {
     // do_anonymous_page / hugetlb_no_page: a new page, writable on a write fault.
     const uint64_t frame = mem_.alloc_frame(v.page);
-    mem_.write64(slot, make_leaf(frame, v, write, write, false));
+    write_pte(slot, make_leaf(frame, v, write, write, false));
     if (v.anon_id == 0) v.anon_id = next_anon_id_++;
   } else {
     // do_anonymous_page, read fault: map the shared zero page read-only.
-    mem_.write64(slot, make_leaf(zero_page_, v, false, false, true));
+    write_pte(slot, make_leaf(zero_page_, v, false, false, true));
     ++stats_.zero_page_maps;
   }
 }
@@ -213,14 +219,14 @@ FaultOutcome Kernel::page_fault(unsigned tid, uint64_t la, mmu::AccessType type,
       // wp_page_copy: replace the zero page by a private copy; the old
       // translation is flushed (ptep_clear_flush).
       const uint64_t frame = mem_.alloc_frame(v->page);
-      mem_.write64(slot, make_leaf(frame, *v, true, true, false));
+      write_pte(slot, make_leaf(frame, *v, true, true, false));
       if (v->anon_id == 0) v->anon_id = next_anon_id_++;
       ++stats_.cow_faults;
       flush_tlb_range(tid, page, page + isa::page_bytes(v->page), isa::page_shift(v->page));
     } else {
       // wp_page_reuse: an exclusive anonymous page becomes writable.
       e.set(isa::kPteRw, true).set(isa::kPteD, true).set(isa::kPteA, true);
-      mem_.write64(slot, e.raw);
+      write_pte(slot, e.raw);
       ++stats_.write_upgrades;
     }
     ++stats_.minor_faults;
@@ -250,20 +256,24 @@ void Kernel::flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigne
       for (uint64_t a = start; a < end; a += uint64_t{1} << stride_shift) m.invlpg(a);
     }
   };
+  const uint64_t invlpgs = full ? 0 : pages;
   if (tid < threads_.size() && threads_[tid].mmu) {
     flush_one(*threads_[tid].mmu);
     (full ? stats_.local_full_flushes : stats_.local_invlpg) += full ? 1 : pages;
+    if (observer_) observer_->local_flush(tid, invlpgs, full);
   }
-  uint64_t targets = 0;
+  unsigned targets = 0;
   for (unsigned t = 0; t < threads_.size(); ++t) {
     if (t == tid || !threads_[t].exists || !threads_[t].mmu) continue;
     flush_one(*threads_[t].mmu);
     ++targets;
     (full ? stats_.remote_full_flushes : stats_.remote_invlpg) += full ? 1 : pages;
+    if (observer_) observer_->remote_flush(tid, t, invlpgs, full);
   }
   if (targets) {
     ++stats_.shootdowns;
     stats_.ipis += targets;
+    if (observer_) observer_->shootdown_done(tid, targets);
   }
 }
 
@@ -287,11 +297,12 @@ void Kernel::unmap_range(unsigned tid, uint64_t start, uint64_t end) {
                   [&](uint64_t va, uint64_t slot, PagingEntry e) {
                     if (!populated(e) || (size != isa::PageSize::k4K && !e.page_size())) return;
                     if (!special(e)) mem_.free_frame(leaf_frame(e, size, mem_.maxphyaddr()), size);
-                    mem_.write64(slot, 0);
+                    write_pte(slot, 0);
                     ++stats_.ptes_zapped;
                     lo = std::min(lo, va);
                     hi = std::max(hi, va + isa::page_bytes(size));
                   });
+    if (observer_) observer_->vma_touched();
     if (hi > lo) flush_tlb_range(tid, lo, hi, isa::page_shift(size));
     vmas_.erase(v->start);
   }
@@ -331,6 +342,7 @@ SyscallResult Kernel::mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t pr
            : (flags & isa::kMapHuge2M) ? isa::PageSize::k2M
                                        : isa::PageSize::k4K;
   vmas_.insert(v);
+  if (observer_) observer_->vma_touched();
   vmas_.merge_range(addr, end);
   if (flags & isa::kMapPopulate) populate(tid, addr, end);
   return {static_cast<int64_t>(addr), 0};
@@ -370,6 +382,7 @@ int Kernel::change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey) 
   if (v.prot == prot && v.pkey == pkey) return 0;  // mprotect_fixup: nothing to do
   v.prot = prot;
   v.pkey = pkey;
+  if (observer_) observer_->vma_touched();
   const isa::PageSize size = v.page;
   uint64_t lo = ~uint64_t{0}, hi = 0;
   for_each_leaf(mem_, root_, isa::Level::kPml4, 0, v.start, v.end, leaf_level(size),
@@ -384,7 +397,7 @@ int Kernel::change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey) 
                   const bool writable = (prot & isa::kProtWrite) && !special(old_e) && !v.hugetlb();
                   const PagingEntry new_e{make_leaf(leaf_frame(old_e, size, mem_.maxphyaddr()), v,
                                                     writable, old_e.dirty(), special(old_e))};
-                  mem_.write64(slot, new_e.raw);
+                  write_pte(slot, new_e.raw);
                   ++stats_.ptes_changed;
                   if (pte_needs_flush(old_e, new_e)) {
                     lo = std::min(lo, va);

@@ -54,6 +54,23 @@ struct KernelConfig {
   unsigned flush_ceiling = kLinuxFlushCeiling;
   /// false: rewrite PTEs but skip every invalidation (the `none` ablation).
   bool flush = true;
+  uint16_t pcid = 1;  // the process's PCID on every core
+};
+
+/// What a timing model needs to know of the kernel's work: stores to page
+/// tables, VMAs touched, and every invalidation, local or by IPI. Calls come
+/// in program order during the system call or fault that causes them.
+class KernelObserver {
+ public:
+  virtual ~KernelObserver() = default;
+  virtual void pte_written(uint64_t pa) = 0;
+  virtual void vma_touched() = 0;
+  /// A flush on the caller's core: `invlpgs` INVLPGs, or a full flush.
+  virtual void local_flush(unsigned tid, uint64_t invlpgs, bool full) = 0;
+  /// The same flush on `target`'s core, by IPI from `tid`.
+  virtual void remote_flush(unsigned tid, unsigned target, uint64_t invlpgs, bool full) = 0;
+  /// The end of one shootdown round (after the remote_flush calls).
+  virtual void shootdown_done(unsigned tid, unsigned targets) = 0;
 };
 
 /// The result of a system call: ret >= 0, or err (a positive errno).
@@ -90,10 +107,10 @@ struct KernelStats {
 
 class Kernel {
  public:
-  Kernel(const KernelConfig& cfg, mmu::PhysMem& mem);
+  Kernel(const KernelConfig& cfg, mmu::PhysMem& mem, KernelObserver* observer = nullptr);
 
   /// The CR3 value (table base and PCID) of the process.
-  isa::Cr3 cr3() const { return isa::Cr3::make(root_, kPcid); }
+  isa::Cr3 cr3() const { return isa::Cr3::make(root_, cfg_.pcid); }
 
   /// Registers thread `tid`'s core MMU; the kernel flushes it on shootdowns.
   void attach_mmu(unsigned tid, mmu::Mmu* m);
@@ -122,8 +139,6 @@ class Kernel {
   uint64_t leaf_entry(uint64_t la, isa::PageSize* size = nullptr) const;
 
  private:
-  static constexpr uint16_t kPcid = 1;
-
   struct Thread {
     isa::Pkru pkru{};
     bool exists = false;
@@ -131,6 +146,7 @@ class Kernel {
   };
 
   // Page tables.
+  void write_pte(uint64_t slot, uint64_t value);
   uint64_t leaf_slot(uint64_t la, isa::PageSize size, bool allocate);
   uint64_t make_leaf(uint64_t frame, const Vma& v, bool writable, bool dirty, bool special) const;
   void install_page(unsigned tid, Vma& v, uint64_t la, bool write);
@@ -147,6 +163,7 @@ class Kernel {
 
   KernelConfig cfg_;
   mmu::PhysMem& mem_;
+  KernelObserver* observer_;
   uint64_t root_ = 0;
   uint64_t zero_page_ = 0;
   VmaTree vmas_;

@@ -1,0 +1,115 @@
+#pragma once
+// Per-instruction cycle accounting for an out-of-order core, in the style of
+// zsim's OoO model: no per-cycle ticking. Each instruction gets a dispatch
+// cycle (bounded by the dispatch width, a free ROB entry, a free load- or
+// store-queue entry, and any barrier), an issue cycle (memory operations also
+// wait for an older WRPKRU when so configured), a completion cycle (issue +
+// latency) and a retirement cycle (in order, bounded by the retire width).
+// Serializing events (system calls, fault delivery, interrupts, and WRPKRU
+// when it drains) wait for every older instruction to retire and hold back
+// every younger one until they complete.
+//
+// Cycles are attributed to a CPI stack as they are added to the retirement
+// timeline: an instruction that retires d cycles after its predecessor adds
+// one base cycle and d - 1 stall cycles, split over its latency components.
+// Left out: branch prediction, the front end beyond fetch latency, ports and
+// functional units, memory dependences between loads and stores.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace pkusim::sim {
+
+/// CPI-stack categories.
+enum class Stall : uint8_t {
+  kBase,
+  kMemory,
+  kPageWalk,
+  kWrpkru,
+  kSyscall,
+  kTlbFlush,
+  kShootdown,
+  kPageFault,
+  kFaultDelivery,
+  kIdle,  // waiting for an interrupt with nothing to run
+};
+inline constexpr unsigned kNumStalls = 10;
+const char* stall_name(Stall s);
+
+struct CoreParams {
+  unsigned dispatch_width = 4;
+  unsigned retire_width = 4;
+  unsigned rob_entries = 224;
+  unsigned lq_entries = 72;
+  unsigned sq_entries = 56;
+  unsigned mshrs = 12;
+  bool wrpkru_blocks_younger_memory = true;
+};
+
+/// The latency of one instruction, by component.
+struct Latency {
+  std::array<uint64_t, kNumStalls> parts{};
+  void add(Stall s, uint64_t cycles) { parts[unsigned(s)] += cycles; }
+  uint64_t total() const {
+    uint64_t t = 0;
+    for (uint64_t p : parts) t += p;
+    return t;
+  }
+};
+
+class CoreTimer {
+ public:
+  enum class Kind : uint8_t { kCompute, kLoad, kStore, kWrpkru, kSerializing };
+
+  explicit CoreTimer(const CoreParams& p);
+
+  /// Starts the next instruction: its dispatch cycle.
+  uint64_t dispatch(Kind kind);
+  /// Earliest cycle a memory operation dispatched at `d` may issue.
+  uint64_t memory_issue(uint64_t d) const { return d > memory_fence_ ? d : memory_fence_; }
+  /// A free MSHR at or after `t`; the miss then holds it until `until`.
+  uint64_t acquire_mshr(uint64_t t, uint64_t duration);
+  /// Completes the instruction dispatched last: it completes at `complete`;
+  /// `lat` says what its latency was made of (for the CPI stack).
+  void finish(uint64_t complete, const Latency& lat);
+  /// Adds `delta` retirement-timeline cycles to the CPI stack.
+  void attribute(uint64_t delta, const Latency& lat);
+  /// A store's queue entry stays busy until its data is written (after retirement).
+  void set_store_drain(uint64_t cycles) {
+    store_drain_ = cycles > store_drain_ ? cycles : store_drain_;
+  }
+  /// No younger instruction dispatches before `t` (after a fault: pipeline flush).
+  void set_barrier(uint64_t t) { barrier_ = t > barrier_ ? t : barrier_; }
+  /// An interrupt taken at `at` or later: drains the pipeline, runs for
+  /// lat.total() cycles, and holds back younger instructions. Not an instruction.
+  void interrupt(uint64_t at, const Latency& lat);
+
+  /// The cycle the last instruction retired: the core's time.
+  uint64_t now() const { return last_retire_; }
+  /// The cycle the next instruction would dispatch at the earliest.
+  uint64_t next_dispatch() const;
+  uint64_t instructions() const { return instructions_; }
+  const std::array<uint64_t, kNumStalls>& cpi_stack() const { return stack_; }
+  uint64_t mshr_wait_cycles() const { return mshr_wait_; }
+
+ private:
+  CoreParams p_;
+  uint64_t instructions_ = 0;
+  uint64_t dispatch_cycle_ = 0;
+  unsigned dispatched_in_cycle_ = 0;
+  uint64_t barrier_ = 0;       // no dispatch before this (serializing events)
+  uint64_t memory_fence_ = 0;  // no memory issue before this (WRPKRU)
+  uint64_t last_retire_ = 0;
+  unsigned retired_in_cycle_ = 0;
+  std::vector<uint64_t> rob_;  // retire cycle, ring by instruction number
+  std::vector<uint64_t> lq_, sq_;
+  uint64_t loads_ = 0, stores_ = 0;
+  std::vector<uint64_t> mshr_free_;
+  uint64_t mshr_wait_ = 0;
+  uint64_t store_drain_ = 0;
+  Kind kind_ = Kind::kCompute;
+  uint64_t dispatched_ = 0;
+  std::array<uint64_t, kNumStalls> stack_{};
+};
+
+}  // namespace pkusim::sim

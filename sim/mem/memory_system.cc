@@ -1,0 +1,91 @@
+#include "sim/mem/memory_system.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pkusim::sim {
+
+const char* mem_level_name(MemLevel l) {
+  switch (l) {
+    case MemLevel::kL1:
+      return "l1";
+    case MemLevel::kL2:
+      return "l2";
+    case MemLevel::kLlc:
+      return "llc";
+    case MemLevel::kDram:
+      return "dram";
+  }
+  return "?";
+}
+
+MemorySystem::MemorySystem(const MemoryParams& p, unsigned cores) : p_(p) {
+  for (unsigned c = 0; c < cores; ++c) {
+    l1i_.push_back(std::make_unique<Cache>(p.l1i));
+    l1d_.push_back(std::make_unique<Cache>(p.l1d));
+    l2_.push_back(std::make_unique<Cache>(p.l2));
+  }
+  llc_ = std::make_unique<Cache>(p.llc);
+  line_millicycles_ =
+      static_cast<uint64_t>(std::llround(1000.0 * p.llc.line_bytes / p.dram_bytes_per_cycle));
+}
+
+uint64_t MemorySystem::dram_transfer(uint64_t now) {
+  const uint64_t now_milli = now * 1000;
+  const uint64_t start = std::max(now_milli, channel_free_milli_);
+  channel_free_milli_ = start + line_millicycles_;
+  const uint64_t wait = (start - now_milli) / 1000;
+  dram_.queue_cycles += wait;
+  return wait;
+}
+
+void MemorySystem::writeback(Cache* below, uint64_t line, uint64_t now) {
+  if (!below) {
+    ++dram_.writebacks;
+    dram_transfer(now);
+    return;
+  }
+  const CacheResult r = below->access(line, /*write=*/true);
+  if (r.evicted_dirty) {
+    Cache* next = below == llc_.get() ? nullptr : llc_.get();
+    writeback(next, r.evicted_line, now);
+  }
+}
+
+MemAccess MemorySystem::access(unsigned core, uint64_t pa, bool write, bool instr, uint64_t now,
+                               MemLevel entry) {
+  const uint64_t line = pa / p_.l1d.line_bytes;
+  Cache* l1 = instr ? l1i_[core].get() : l1d_[core].get();
+  Cache* l2 = l2_[core].get();
+  MemAccess out;
+  if (entry == MemLevel::kL1) {
+    const CacheResult r = l1->access(line, write);
+    if (r.evicted_dirty) writeback(l2, r.evicted_line, now);
+    if (r.hit) {
+      out.latency = l1->config().latency_cycles;
+      return out;
+    }
+  }
+  // A fill from below is clean there; only the entry level holds the write.
+  const CacheResult r2 = l2->access(line, write && entry == MemLevel::kL2);
+  if (r2.evicted_dirty) writeback(llc_.get(), r2.evicted_line, now);
+  if (r2.hit) {
+    out.latency = l2->config().latency_cycles;
+    out.level = MemLevel::kL2;
+    return out;
+  }
+  const CacheResult r3 = llc_->access(line, false);
+  if (r3.evicted_dirty) writeback(nullptr, r3.evicted_line, now);
+  if (r3.hit) {
+    out.latency = llc_->config().latency_cycles;
+    out.level = MemLevel::kLlc;
+    return out;
+  }
+  ++dram_.reads;
+  const uint64_t queue = dram_transfer(now + llc_->config().latency_cycles);
+  out.latency = llc_->config().latency_cycles + queue + p_.dram_latency_cycles;
+  out.level = MemLevel::kDram;
+  return out;
+}
+
+}  // namespace pkusim::sim
