@@ -74,20 +74,36 @@ std::string expected_text(const ParamSpec& s) {
 }  // namespace
 
 ConfigError::ConfigError(std::string origin, std::string path, const std::string& message)
-    : std::runtime_error(origin.empty() ? fmt::format("{}: {}", path, message)
-                         : path.empty() ? fmt::format("{}: {}", origin, message)
+    : std::runtime_error(origin.empty() && path.empty() ? message
+                         : origin.empty()               ? fmt::format("{}: {}", path, message)
+                         : path.empty()                 ? fmt::format("{}: {}", origin, message)
                                         : fmt::format("{}: {}: {}", origin, path, message)),
       origin_(std::move(origin)),
       path_(std::move(path)) {}
 
 std::string closest_param(std::string_view path) {
+  // Candidates are the parameters and groups ("cache", "cache.l1d") at the
+  // depth of `path`, under the longest group that `path` names correctly.
+  const auto parts = split_path(path);
+  std::string group;
+  for (size_t k = 0; k + 1 < parts.size(); ++k) {
+    const std::string next = group.empty() ? parts[k] : group + "." + parts[k];
+    if (!is_group(next)) break;
+    group = next;
+  }
   std::string best;
   size_t best_d = ~size_t{0};
   for (const ParamSpec& s : param_specs()) {
-    const size_t d = edit_distance(path, s.path);
+    if (!group.empty() && s.path.compare(0, group.size() + 1, group + ".") != 0) continue;
+    const auto sp = split_path(s.path);
+    std::string candidate;
+    for (size_t k = 0; k < std::min(sp.size(), parts.size()); ++k) {
+      candidate += (k ? "." : "") + sp[k];
+    }
+    const size_t d = edit_distance(path, candidate);
     if (d < best_d) {
       best_d = d;
-      best = s.path;
+      best = candidate;
     }
   }
   return best;

@@ -82,8 +82,9 @@ void CoreTimer::finish(uint64_t complete, const Latency& lat) {
   if (kind_ == Kind::kStore) sq_[stores_++ % p_.sq_entries] = r + store_drain_;
   store_drain_ = 0;
   if (kind_ == Kind::kSerializing) barrier_ = std::max(barrier_, complete);
-  if (kind_ == Kind::kWrpkru && p_.wrpkru_blocks_younger_memory) {
-    memory_fence_ = std::max(memory_fence_, complete);
+  if (kind_ == Kind::kWrpkru) {
+    wrpkru_done_ = std::max(wrpkru_done_, complete);
+    if (p_.wrpkru_blocks_younger_memory) memory_fence_ = std::max(memory_fence_, complete);
   }
   ++instructions_;
 }

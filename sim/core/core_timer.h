@@ -67,6 +67,9 @@ class CoreTimer {
   uint64_t dispatch(Kind kind);
   /// Earliest cycle a memory operation dispatched at `d` may issue.
   uint64_t memory_issue(uint64_t d) const { return d > memory_fence_ ? d : memory_fence_; }
+  /// Earliest issue of a WRPKRU dispatched at `d`: PKRU is not renamed, so
+  /// one WRPKRU waits for the previous one to complete.
+  uint64_t wrpkru_issue(uint64_t d) const { return d > wrpkru_done_ ? d : wrpkru_done_; }
   /// A free MSHR at or after `t`; the miss then holds it until `until`.
   uint64_t acquire_mshr(uint64_t t, uint64_t duration);
   /// Completes the instruction dispatched last: it completes at `complete`;
@@ -99,6 +102,7 @@ class CoreTimer {
   unsigned dispatched_in_cycle_ = 0;
   uint64_t barrier_ = 0;       // no dispatch before this (serializing events)
   uint64_t memory_fence_ = 0;  // no memory issue before this (WRPKRU)
+  uint64_t wrpkru_done_ = 0;   // completion of the last WRPKRU
   uint64_t last_retire_ = 0;
   unsigned retired_in_cycle_ = 0;
   std::vector<uint64_t> rob_;  // retire cycle, ring by instruction number

@@ -26,17 +26,26 @@ MemorySystem::MemorySystem(const MemoryParams& p, unsigned cores) : p_(p) {
     l2_.push_back(std::make_unique<Cache>(p.l2));
   }
   llc_ = std::make_unique<Cache>(p.llc);
-  line_millicycles_ =
-      static_cast<uint64_t>(std::llround(1000.0 * p.llc.line_bytes / p.dram_bytes_per_cycle));
+  window_capacity_milli_ = std::max<uint64_t>(
+      1, static_cast<uint64_t>(std::llround(1000.0 * p.dram_bytes_per_cycle *
+                                            double(1u << kWindowShift) / p.llc.line_bytes)));
+  windows_.resize(kWindows);
 }
 
 uint64_t MemorySystem::dram_transfer(uint64_t now) {
-  const uint64_t now_milli = now * 1000;
-  const uint64_t start = std::max(now_milli, channel_free_milli_);
-  channel_free_milli_ = start + line_millicycles_;
-  const uint64_t wait = (start - now_milli) / 1000;
-  dram_.queue_cycles += wait;
-  return wait;
+  // The first window at or after `now` with room for one more line.
+  uint64_t w = now >> kWindowShift;
+  for (unsigned tries = 0; tries < kWindows; ++tries, ++w) {
+    Window& slot = windows_[w & (kWindows - 1)];
+    if (slot.number != w) slot = Window{w, 0};
+    if (slot.used_milli + 1000 <= window_capacity_milli_ || slot.used_milli == 0) {
+      slot.used_milli += 1000;
+      const uint64_t start = std::max(now, w << kWindowShift);
+      dram_.queue_cycles += start - now;
+      return start - now;
+    }
+  }
+  return 0;
 }
 
 void MemorySystem::writeback(Cache* below, uint64_t line, uint64_t now) {

@@ -1,7 +1,10 @@
 #pragma once
 // The cache hierarchy and DRAM: private L1I, L1D and L2 per core, a shared
-// LLC, and DRAM with a fixed latency and a bandwidth limit (one queue: a
-// line transfer occupies the channel for line_bytes / bandwidth cycles).
+// LLC, and DRAM with a fixed latency and a bandwidth limit. Requests do not
+// arrive in time order (an out-of-order core issues younger walks before
+// older data accesses complete), so bandwidth is kept as a budget per window
+// of time: each 64-cycle window carries bandwidth x 64 bytes, and a request
+// whose window is full waits for the next window with room.
 // Latencies are cumulative load-to-use figures: an L2 hit costs the L2
 // latency, a DRAM access the LLC latency plus the DRAM latency plus any
 // queueing. Write-back, write-allocate, non-inclusive; dirty victims move
@@ -55,11 +58,18 @@ class MemorySystem {
   uint64_t dram_transfer(uint64_t now);
   void writeback(Cache* below, uint64_t line, uint64_t now);
 
+  static constexpr unsigned kWindowShift = 6;     // 64-cycle windows
+  static constexpr unsigned kWindows = 1u << 14;  // a ring covering ~1 M cycles
+  struct Window {
+    uint64_t number = ~uint64_t{0};  // which window this slot holds
+    uint64_t used_milli = 0;         // lines transferred, in 1/1000 lines
+  };
+
   MemoryParams p_;
   std::vector<std::unique_ptr<Cache>> l1i_, l1d_, l2_;
   std::unique_ptr<Cache> llc_;
-  uint64_t line_millicycles_;  // channel time per line, in 1/1000 cycles
-  uint64_t channel_free_milli_ = 0;
+  uint64_t window_capacity_milli_;  // lines per window, in 1/1000 lines
+  std::vector<Window> windows_;
   DramStats dram_;
 };
 

@@ -272,9 +272,12 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   p.last = m.execute(in);
 
   switch (in.op) {
-    case isa::Op::kWrpkru:
-      p.hooks->advance(Stall::kWrpkru, p_.wrpkru_latency_cycles);
+    case isa::Op::kWrpkru: {
+      // PKRU is not renamed: a WRPKRU waits for the previous one to complete.
+      const uint64_t issue = c.timer.wrpkru_issue(ctx.cursor);
+      p.hooks->advance(Stall::kWrpkru, issue - ctx.cursor + p_.wrpkru_latency_cycles);
       break;
+    }
     case isa::Op::kRdpkru:
       p.hooks->advance(Stall::kBase, p_.rdpkru_latency_cycles);
       break;
