@@ -9,3 +9,8 @@ if(PKUSIM_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(pkusim_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(PKUSIM_FUZZ)
+  target_compile_options(pkusim_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(pkusim_options INTERFACE -fsanitize=address,undefined)
+endif()

@@ -93,7 +93,7 @@ class LineParser {
     if (s.empty()) bad();
     uint64_t v = 0;
     for (char c : s) {
-      unsigned d;
+      unsigned d = 0;
       if (c >= '0' && c <= '9')
         d = unsigned(c - '0');
       else if (base == 16 && c >= 'a' && c <= 'f')

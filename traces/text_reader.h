@@ -10,6 +10,7 @@
 
 #include "isa/instr.h"
 #include "traces/line_source.h"
+#include "traces/record_source.h"
 
 namespace pkusim::traces {
 
@@ -24,16 +25,16 @@ struct ErrnoName {
 int errno_from_name(std::string_view name);  // 0 if unknown
 std::string_view errno_name(int value);      // "" if unknown
 
-class TextReader {
+class TextReader final : public RecordSource {
  public:
   TextReader(std::istream& in, std::string name);
 
   /// Reads the next record into `out`; false at the end of the trace.
-  bool next(isa::Instr& out);
+  bool next(isa::Instr& out) override;
   /// Line of the record last returned.
   uint64_t line() const { return record_line_; }
   const std::string& name() const { return src_.name(); }
-  uint64_t bytes_read() const { return src_.bytes_read(); }
+  uint64_t bytes_read() const override { return src_.bytes_read(); }
 
  private:
   bool parse_line(std::string_view line, isa::Instr& out);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "sim/timing/system.h"
 #include "sim/util/atomic_file.h"
 #include "traces/trace_error.h"
+#include "traces/workload_a.h"
 
 namespace pkusim::app {
 
@@ -31,6 +33,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  run TRACE...        simulate traces on the timed machine and report cycles\n"
     "  check TRACE...      replay traces functionally and verify their `expect` lines\n"
+    "  bench               measure simulation speed (workload A, or --trace FILE)\n"
     "  config show         print the effective configuration (JSON)\n"
     "  config describe     list every parameter: default, unit, range, source\n"
     "  config list         list the built-in presets\n"
@@ -155,6 +158,53 @@ int cmd_run(const std::vector<std::string>& args) {
   return write_report(vm, system.report());
 }
 
+int cmd_bench(const std::vector<std::string>& args) {
+  po::options_description opts("pkusim bench : simulated MIPS in timing mode");
+  opts.add_options()("help,h", "show this help")(
+      "instructions", po::value<uint64_t>()->default_value(20'000'000),
+      "workload A loop instructions (bench-workloads.md: 20 M)")(
+      "runs", po::value<unsigned>()->default_value(3), "runs; the median is reported")(
+      "trace", po::value<std::string>(), "bench a trace file instead of workload A")(
+      "json", po::value<std::string>(), "write the last run's report to FILE");
+  add_config_options(opts);
+  const po::variables_map vm = parse("bench", opts, args, false);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return kExitOk;
+  }
+  const sim::Config cfg = load_config(vm);
+  const sim::TimingParams params = sim::timing_params(cfg);
+  const unsigned runs = std::max(1u, vm["runs"].as<unsigned>());
+  std::vector<double> mips;
+  for (unsigned r = 0; r < runs; ++r) {
+    sim::System system(params, cfg.values());
+    std::string what;
+    if (vm.count("trace")) {
+      what = vm["trace"].as<std::string>();
+      system.add_trace(what);
+    } else {
+      what = "workload A";
+      system.add_source("workload-a",
+                        std::make_unique<traces::WorkloadA>(vm["instructions"].as<uint64_t>()));
+    }
+    system.run();
+    const auto rep = system.report();
+    const double m = rep["host"]["simulated_mips"].get<double>();
+    mips.push_back(m);
+    std::cout << fmt::format("run {}: {}: {} instructions, IPC {:.3f}, {:.2f} s, {:.2f} MIPS\n",
+                             r + 1, what, rep["total"]["instructions"].get<uint64_t>(),
+                             rep["total"]["ipc"].get<double>(),
+                             rep["host"]["wall_seconds"].get<double>(), m);
+    if (r + 1 == runs && vm.count("json")) {
+      sim::write_file_atomic(vm["json"].as<std::string>(), rep.dump(2) + "\n");
+    }
+  }
+  std::sort(mips.begin(), mips.end());
+  std::cout << fmt::format("median: {:.2f} MIPS over {} run{}\n", mips[mips.size() / 2], runs,
+                           runs == 1 ? "" : "s");
+  return kExitOk;
+}
+
 int cmd_config(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << "usage: pkusim config show [-c CONFIG] [--set PATH=VALUE]...\n"
@@ -219,6 +269,7 @@ int run_cli(int argc, char** argv) {
     if (cmd == "check") return cmd_check(args);
     if (cmd == "run") return cmd_run(args);
     if (cmd == "config") return cmd_config(args);
+    if (cmd == "bench") return cmd_bench(args);
     throw UsageError(fmt::format("pkusim: unknown command '{}' (try pkusim --help)", cmd));
   } catch (const UsageError& e) {
     std::cerr << e.what() << "\n";

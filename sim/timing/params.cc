@@ -85,6 +85,7 @@ TimingParams timing_params(const Config& c) {
   k.ipi_handler_cycles = u(c, "kernel.ipi_handler_cycles");
   k.ipi_ack_cycles = u(c, "kernel.ipi_ack_cycles");
   k.minor_fault_cycles = u(c, "kernel.minor_fault_cycles");
+  k.populate_page_cycles = u(c, "kernel.populate_page_cycles");
   k.signal_delivery_cycles = u(c, "kernel.signal_delivery_cycles");
   return p;
 }

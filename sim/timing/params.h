@@ -22,6 +22,7 @@ struct KernelCosts {
   uint64_t ipi_handler_cycles = 0;
   uint64_t ipi_ack_cycles = 0;
   uint64_t minor_fault_cycles = 0;
+  uint64_t populate_page_cycles = 0;
   uint64_t signal_delivery_cycles = 0;
 };
 

@@ -173,34 +173,53 @@ unsigned highest_thread(const std::string& path) {
 }
 }  // namespace
 
-void System::add_trace(const std::string& path) {
-  auto proc = std::make_unique<Process>();
-  proc->name = path;
-  proc->index = static_cast<unsigned>(procs_.size());
+System::Process& System::new_process(const std::string& name, unsigned span) {
+  unsigned base = 0;
   if (!procs_.empty()) {
-    const Process& prev = *procs_.back();
-    if (prev.name == "-" || path == "-") {
-      throw traces::TraceError(path, 0, 0, "standard input can be used only as the one trace");
-    }
-    next_base_core_ = prev.base_core + highest_thread(prev.name) + 1;
+    Process& prev = *procs_.back();
+    // A text trace's span is known only by scanning it for thread lines.
+    if (prev.span == 0) prev.span = highest_thread(prev.name) + 1;
+    base = prev.base_core + prev.span;
   }
-  proc->base_core = next_base_core_;
+  auto proc = std::make_unique<Process>();
+  proc->name = name;
+  proc->index = static_cast<unsigned>(procs_.size());
+  proc->base_core = base;
+  proc->span = span;
+  proc->hooks = std::make_unique<Hooks>(*this, *proc);
+  procs_.push_back(std::move(proc));
+  Process& p = *procs_.back();
+  MachineConfig mc = p_.machine;
+  mc.kernel.pcid = static_cast<uint16_t>(p.index + 1);
+  p.machine = std::make_unique<Machine>(mc, &mem_, p.hooks.get());
+  return p;
+}
+
+void System::add_trace(const std::string& path) {
+  if (!procs_.empty() && (procs_.back()->name == "-" || path == "-")) {
+    throw traces::TraceError(path, 0, 0, "standard input can be used only as the one trace");
+  }
+  std::unique_ptr<std::ifstream> file;
   std::istream* in = &std::cin;
+  uint64_t bytes = 0;
   if (path != "-") {
-    proc->file = std::make_unique<std::ifstream>(path, std::ios::binary);
-    if (!*proc->file) throw traces::TraceError(path, 0, 0, "cannot open");
+    file = std::make_unique<std::ifstream>(path, std::ios::binary);
+    if (!*file) throw traces::TraceError(path, 0, 0, "cannot open");
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
-    proc->file_bytes = ec ? 0 : size;
-    in = proc->file.get();
+    bytes = ec ? 0 : size;
+    in = file.get();
   }
-  proc->reader = std::make_unique<traces::TextReader>(*in, path == "-" ? "<stdin>" : path);
-  proc->hooks = std::make_unique<Hooks>(*this, *proc);
-  MachineConfig mc = p_.machine;
-  mc.kernel.pcid = static_cast<uint16_t>(proc->index + 1);
-  procs_.push_back(std::move(proc));
-  Process& pr = *procs_.back();
-  pr.machine = std::make_unique<Machine>(mc, &mem_, pr.hooks.get());
+  Process& p = new_process(path, 0);
+  p.file = std::move(file);
+  p.file_bytes = bytes;
+  p.reader = std::make_unique<traces::TextReader>(*in, path == "-" ? "<stdin>" : path);
+}
+
+void System::add_source(const std::string& name, std::unique_ptr<traces::RecordSource> source,
+                        unsigned threads) {
+  Process& p = new_process(name, threads);
+  p.reader = std::move(source);
 }
 
 void System::take_interrupts(Core& c, uint64_t upto) {
@@ -286,7 +305,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   }
   if (isa::is_syscall(in.op)) {
     const uint64_t populated = m.kernel().stats().populated_pages - populated_before;
-    p.hooks->advance(Stall::kSyscall, populated * k.minor_fault_cycles);
+    p.hooks->advance(Stall::kSyscall, populated * k.populate_page_cycles);
     p.syscall_cycles[unsigned(in.op)] += ctx.cursor - d;
   }
   c.timer.finish(ctx.cursor, ctx.lat);

@@ -29,6 +29,7 @@
 #include "sim/machine.h"
 #include "sim/mem/memory_system.h"
 #include "sim/timing/params.h"
+#include "traces/record_source.h"
 #include "traces/text_reader.h"
 
 namespace pkusim::sim {
@@ -46,6 +47,10 @@ class System {
 
   /// Adds a trace as a process. Throws traces::TraceError if it cannot be opened.
   void add_trace(const std::string& path);
+  /// Adds a process that runs the records of `source` (a generator, say);
+  /// `threads` is the number of threads (cores) it uses.
+  void add_source(const std::string& name, std::unique_ptr<traces::RecordSource> source,
+                  unsigned threads = 1);
   /// Runs every trace to its end.
   void run(const RunOptions& opt = {});
   /// The report (schema pkusim.report); `host` holds wall time and MIPS.
@@ -57,6 +62,7 @@ class System {
 
  private:
   friend class Hooks;
+  Process& new_process(const std::string& name, unsigned span);
   bool step(Process& p);
   void execute_timed(Process& p, const isa::Instr& in);
   void take_interrupts(Core& c, uint64_t upto);
@@ -68,7 +74,6 @@ class System {
   MemorySystem memory_;
   std::vector<std::unique_ptr<Core>> cores_;
   std::vector<std::unique_ptr<Process>> procs_;
-  unsigned next_base_core_ = 0;
   double wall_seconds_ = 0;
 };
 

@@ -66,11 +66,12 @@ struct System::Core {
 struct System::Process {
   std::string name;
   std::unique_ptr<std::ifstream> file;
-  std::unique_ptr<traces::TextReader> reader;
+  std::unique_ptr<traces::RecordSource> reader;
   std::unique_ptr<Hooks> hooks;
   std::unique_ptr<Machine> machine;
   unsigned index = 0;
   unsigned base_core = 0;
+  unsigned span = 0;  // cores reserved (0: not known yet)
   std::vector<int> core_of_thread = std::vector<int>(traces::kMaxThreads, -1);
   bool done = false;
   uint64_t file_bytes = 0;

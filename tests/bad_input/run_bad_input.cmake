@@ -1,10 +1,15 @@
-# Runs `pkusim run TRACE --json OUT` on a bad trace and checks: exit code 2,
-# a one-line message containing EXPECTED, and no report file left behind.
+# Runs `pkusim run TRACE [ARGS] --json OUT` on bad input and checks: the exit
+# code (2 for a trace error, or RC), a one-line message containing EXPECTED,
+# and no report file left behind. ARGS is a |-separated list.
+if(NOT DEFINED RC)
+  set(RC 2)
+endif()
+string(REPLACE "|" ";" extra "${ARGS}")
 file(REMOVE ${OUT})
-execute_process(COMMAND ${PKUSIM} run ${TRACE} --json ${OUT}
+execute_process(COMMAND ${PKUSIM} run ${TRACE} ${extra} --json ${OUT}
                 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-if(NOT rc EQUAL 2)
-  message(FATAL_ERROR "expected exit code 2, got ${rc}\nstdout: ${out}\nstderr: ${err}")
+if(NOT rc EQUAL RC)
+  message(FATAL_ERROR "expected exit code ${RC}, got ${rc}\nstdout: ${out}\nstderr: ${err}")
 endif()
 string(FIND "${err}" "${EXPECTED}" pos)
 if(pos EQUAL -1)

@@ -1,0 +1,73 @@
+#include "traces/workload_a.h"
+
+namespace pkusim::traces {
+
+uint64_t WorkloadA::splitmix() {
+  state_ += 0x9E3779B97F4A7C15ull;
+  uint64_t z = state_;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void WorkloadA::start_iteration() {
+  const uint64_t ra = splitmix(), rb = splitmix(), rc = splitmix();
+  const uint64_t s = kArrayBytes;
+  const uint64_t rnd_ld = kArray + (ra & (s - 8));
+  const uint64_t rnd_st = kArray + (rb & (s - 8));
+  s1_ = kArray + (8 * k_) % s;
+  const uint64_t s2 = kArray + (8 * k_ + s / 4) % s;
+  const uint64_t s3 = kArray + (8 * k_ + s / 2) % s;
+  s4_ = kArray + (8 * k_ + 3 * s / 4) % s;
+  ld2_ = k_ % 4 == 0 ? rnd_ld : s2;
+  st2_ = k_ % 4 == 2 ? rnd_st : s3;
+  skip_ = (rc & 15) == 0;
+  j_ = 0;
+}
+
+bool WorkloadA::next(isa::Instr& out) {
+  out = isa::Instr{};
+  if (setup_ < 2) {
+    out.op = isa::Op::kMmap;
+    out.addr = setup_ == 0 ? kArray : kCode;
+    out.len = setup_ == 0 ? kArrayBytes : 4096;
+    out.prot = setup_ == 0 ? (isa::kProtRead | isa::kProtWrite) : (isa::kProtRead | isa::kProtExec);
+    out.flags = isa::kMapPopulate;  // no demand paging: the loop alone is measured
+    ++setup_;
+    return true;
+  }
+  if (emitted_ >= limit_) return false;
+  if (j_ > 10) start_iteration();
+  if (j_ == 9 && skip_) j_ = 10;  // the branch at 8 jumps over 9
+  const unsigned j = j_++;
+  out.has_ip = true;
+  out.ip = kCode + 4 * j;
+  out.size = 8;
+  switch (j) {
+    case 0:
+      out.op = isa::Op::kLoad;
+      out.addr = s1_;
+      break;
+    case 2:
+      out.op = isa::Op::kLoad;
+      out.addr = ld2_;
+      break;
+    case 4:
+      out.op = isa::Op::kStore;
+      out.addr = s4_;
+      break;
+    case 7:
+      out.op = isa::Op::kStore;
+      out.addr = st2_;
+      break;
+    default:
+      out.op = isa::Op::kCompute;
+      out.value = 1;
+      break;  // ALU ops and branches
+  }
+  if (j == 10) ++k_;
+  ++emitted_;
+  return true;
+}
+
+}  // namespace pkusim::traces
