@@ -2,12 +2,14 @@
 # Installs the Debian 12 packages pkusim needs (only those missing), then
 # configures and builds a preset (default: release). Nothing is downloaded
 # but Debian packages.
-#   tools/setup.sh [release|debug|asan]
+#   tools/setup.sh [release|debug|asan|fuzz]
 set -euo pipefail
 preset=${1:-release}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(cmake ninja-build g++ libboost-program-options-dev nlohmann-json3-dev catch2 libfmt-dev)
+# The libFuzzer targets need clang and its runtime.
+[ "$preset" = fuzz ] && packages+=(clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

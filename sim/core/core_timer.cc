@@ -4,6 +4,16 @@
 
 namespace pkusim::sim {
 
+namespace {
+/// floor(a * b / c) without overflow for c < 2^32 (latencies), in integers.
+uint64_t share_of(uint64_t a, uint64_t b, uint64_t c) {
+  const uint64_t q = b / c, r = b % c;
+  // a * b / c = a * q + a * r / c; a * r may overflow, so split a too.
+  const uint64_t aq = a / c, ar = a % c;
+  return a * q + aq * r + (ar * r) / c;
+}
+}  // namespace
+
 const char* stall_name(Stall s) {
   switch (s) {
     case Stall::kBase:
@@ -104,8 +114,7 @@ void CoreTimer::attribute(uint64_t delta, const Latency& lat) {
   uint64_t given = 0;
   unsigned largest = 1;
   for (unsigned s = 1; s < kNumStalls; ++s) {
-    const uint64_t share =
-        static_cast<uint64_t>(static_cast<unsigned __int128>(stall) * lat.parts[s] / total);
+    const uint64_t share = share_of(stall, lat.parts[s], total);
     stack_[s] += share;
     given += share;
     if (lat.parts[s] > lat.parts[largest]) largest = s;

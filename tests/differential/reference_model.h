@@ -57,9 +57,18 @@ struct PageState {
   int key = 0;
 };
 
+/// Deliberate defects, for testing that the differential harness notices a
+/// wrong model and minimizes the evidence (never used for real runs).
+enum class Flaw : uint8_t {
+  kNone,
+  kRmwIsRead,         // rmw checked as a read
+  kStraddleOnePage,   // only the first page of an access is checked
+  kMprotectKeepsKey,  // mprotect(x) never takes the execute-only key
+};
+
 class ReferenceModel {
  public:
-  ReferenceModel();
+  explicit ReferenceModel(Flaw flaw = Flaw::kNone);
 
   /// Executes one record; `thread` switches (creating the thread on first use)
   /// and `expect` does nothing.
@@ -90,10 +99,11 @@ class ReferenceModel {
   int64_t sys_pkey_alloc(uint32_t rights, int& err);
   int64_t sys_pkey_free(int64_t key, int& err);
 
-  int alloc_key();            // mm_pkey_alloc: lowest free key or -1
-  int execute_only_pkey();    // __execute_only_pkey
+  int alloc_key();                            // mm_pkey_alloc: lowest free key or -1
+  int execute_only_pkey();                    // __execute_only_pkey
   void set_rights(int key, uint32_t rights);  // arch_set_user_pkey_access
 
+  Flaw flaw_;
   std::map<uint64_t, PageState> pages_;
   std::map<unsigned, uint32_t> pkru_;
   unsigned current_ = 0;
