@@ -67,6 +67,10 @@ struct Instr {
   uint8_t flags = 0;
   ExpectKind expect = ExpectKind::kOk;
   bool has_ip = false;
+  /// Another data access of the previous instruction (a lackey `I` line with
+  /// several accesses): no instruction count, no fetch.
+  bool continuation = false;
+  uint8_t ip_size = 1;  // bytes fetched at `ip` (the instruction length, if known)
   int64_t key = 0;
   uint64_t addr = 0;
   uint64_t len = 0;

@@ -109,7 +109,7 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
   mmu::Mmu& m = *mmus_[current_];
   // A resolved fault retries the access; a handful of rounds covers demand
   // paging followed by a copy-on-write upgrade.
-  for (int attempt = 0; attempt < 4; ++attempt) {
+  for (int attempt = 0; attempt < 6; ++attempt) {
     const mmu::TranslateResult r =
         m.translate(la, type, /*user_mode=*/true, kernel_.pkru(current_));
     if (hooks_) hooks_->translated(current_, kind, la, r);
@@ -122,6 +122,7 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
       if (hooks_) hooks_->fault_resolved(current_);
       continue;
     }
+    if (cfg_.auto_map && auto_map(la, kind, f.si_code)) continue;
     if (hooks_) hooks_->signal_delivered(current_);
     out.fault = true;
     out.si_code = f.si_code;
@@ -131,6 +132,24 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
     return false;
   }
   throw std::logic_error("page fault not resolved after repeated retries");
+}
+
+bool Machine::auto_map(uint64_t la, AccessKind kind, int si_code) {
+  const uint64_t page = la & ~(isa::kPageBytes4K - 1);
+  const uint8_t prot = isa::kProtRead | isa::kProtWrite |
+                       (kind == AccessKind::kFetch ? isa::kProtExec : uint8_t{0});
+  if (si_code == kSegvMaperr) {
+    if (kernel_.mmap(current_, page, isa::kPageBytes4K, prot, 0).err) return false;
+    auto_mapped_.insert(page);
+    ++stats_.auto_mapped_pages;
+    return true;
+  }
+  // A page mapped on first touch by data and now fetched from: add exec.
+  if (si_code == kSegvAccerr && kind == AccessKind::kFetch && auto_mapped_.count(page)) {
+    auto_mapped_.erase(page);  // once: a second ACCERR is real
+    return kernel_.mprotect(current_, page, isa::kPageBytes4K, prot, -1).err == 0;
+  }
+  return false;
 }
 
 bool Machine::access(uint64_t la, unsigned size, AccessKind kind, Outcome& out) {
@@ -176,9 +195,9 @@ Outcome Machine::execute(const isa::Instr& in) {
     return out;
   }
   if (in.op == isa::Op::kExpect) return out;
-  stats_.instructions += in.op == isa::Op::kCompute ? in.value : 1;
+  if (!in.continuation) stats_.instructions += in.op == isa::Op::kCompute ? in.value : 1;
 
-  if (in.has_ip && !access(in.ip, 1, AccessKind::kFetch, out)) {
+  if (in.has_ip && !in.continuation && !access(in.ip, in.ip_size, AccessKind::kFetch, out)) {
     record_fault(out);
     return out;
   }

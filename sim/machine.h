@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "isa/instr.h"
@@ -52,6 +53,7 @@ struct MachineStats {
   std::array<uint64_t, kNumAccessKinds> accesses{};
   std::array<uint64_t, isa::kNumOps> ops{};
   uint64_t page_straddles = 0;
+  uint64_t auto_mapped_pages = 0;
   uint64_t wrpkru = 0;
   uint64_t rdpkru = 0;
   uint64_t faults = 0;
@@ -65,6 +67,10 @@ struct MachineStats {
 struct MachineConfig {
   mmu::MmuConfig mmu{};  // Skylake-like TLBs and PSCs; MAXPHYADDR 46
   KernelConfig kernel{};
+  /// Map pages on first touch when nothing maps them (read-write, plus exec
+  /// for fetches): for traces of real programs whose start-up mappings were
+  /// made before tracing began (lackey).
+  bool auto_map = false;
 };
 
 /// How a timing model follows the functional machine: it supplies each
@@ -98,6 +104,7 @@ class Machine {
   Outcome execute(const isa::Instr& in);
 
   unsigned current_thread() const { return current_; }
+  void set_auto_map(bool on) { cfg_.auto_map = on; }
   const Kernel& kernel() const { return kernel_; }
   Kernel& kernel() { return kernel_; }
   /// The MMU of thread `tid`'s core, or null if the thread does not exist.
@@ -115,6 +122,7 @@ class Machine {
   /// Checks one access of `size` bytes (both pages if it straddles).
   bool access(uint64_t la, unsigned size, AccessKind kind, Outcome& out);
   bool access_page(uint64_t la, AccessKind kind, Outcome& out);
+  bool auto_map(uint64_t la, AccessKind kind, int si_code);
   void record_fault(const Outcome& out);
 
   MachineConfig cfg_;
@@ -126,6 +134,7 @@ class Machine {
   std::vector<std::unique_ptr<mmu::Mmu>> mmus_;
   unsigned current_ = 0;
   MachineStats stats_;
+  std::unordered_set<uint64_t> auto_mapped_;  // pages mapped on first touch
 };
 
 }  // namespace pkusim::sim

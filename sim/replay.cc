@@ -6,42 +6,32 @@
 #include <iostream>
 
 #include "sim/check.h"
+#include "traces/open_trace.h"
 #include "traces/text_reader.h"
 #include "traces/trace_error.h"
 
 namespace pkusim::sim {
 
-namespace {
-
-ReplayResult replay_stream(std::istream& in, const std::string& name, Machine& machine) {
-  traces::TextReader reader(in, name);
+ReplayResult replay_file(const std::string& path, Machine& machine, const std::string& format) {
+  traces::OpenedTrace t = traces::open_trace(path, format);
+  if (t.auto_map) machine.set_auto_map(true);
   ReplayResult result;
   isa::Instr rec;
   Outcome last;
-  while (reader.next(rec)) {
+  while (t.source->next(rec)) {
     ++result.records;
     if (rec.op == isa::Op::kExpect) {
       ++result.expectations;
       if (!expectation_holds(rec, last)) {
+        const auto* text = dynamic_cast<const traces::TextReader*>(t.source.get());
         result.failures.push_back(
-            {reader.line(), describe_expectation(rec), describe_outcome(last)});
+            {text ? text->line() : result.records, describe_expectation(rec), describe_outcome(last)});
       }
       continue;
     }
     last = machine.execute(rec);
   }
   return result;
-}
-
-}  // namespace
-
-ReplayResult replay_file(const std::string& path, Machine& machine) {
-  if (path == "-") return replay_stream(std::cin, "<stdin>", machine);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw traces::TraceError(path, 0, 0, std::string("cannot open: ") + std::strerror(errno));
-  }
-  return replay_stream(in, path, machine);
 }
 
 }  // namespace pkusim::sim

@@ -23,6 +23,7 @@ struct ReplayResult {
 
 /// Replays `path` ("-" for standard input) on `machine`. Throws
 /// traces::TraceError for a trace that breaks the grammar or cannot be read.
-ReplayResult replay_file(const std::string& path, Machine& machine);
+/// `format`: "" to recognize it from the content, or a name (text, lackey).
+ReplayResult replay_file(const std::string& path, Machine& machine, const std::string& format = "");
 
 }  // namespace pkusim::sim

@@ -1,20 +1,21 @@
 #include "traces/line_source.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "traces/trace_error.h"
 
 namespace pkusim::traces {
 
 namespace {
-constexpr size_t kBufferBytes = 1 << 16;
-static_assert(kBufferBytes > 2 * LineSource::kMaxLineBytes);
 
 bool is_binary_byte(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f; }
 }  // namespace
 
-LineSource::LineSource(std::istream& in, std::string name)
-    : in_(in), name_(std::move(name)), buf_(kBufferBytes) {}
+LineSource::LineSource(std::istream& in, std::string name, size_t max_line)
+    : in_(in), name_(std::move(name)), max_line_(max_line), buf_(std::max<size_t>(1 << 16, 4 * max_line)) {}
 
 void LineSource::fail(uint64_t column, const std::string& message) const {
   throw TraceError(name_, line_number_, column, message);
@@ -55,16 +56,16 @@ bool LineSource::next(std::string_view& line) {
       const size_t len = static_cast<size_t>(nl - (buf_.data() + begin_));
       ++line_number_;
       line = std::string_view(buf_.data() + begin_, len);
-      check_text(line.substr(0, kMaxLineBytes));
-      if (len > kMaxLineBytes) fail(kMaxLineBytes + 1, "line longer than 4096 bytes");
+      check_text(line.substr(0, max_line_));
+      if (len > max_line_) fail(max_line_ + 1, fmt::format("line longer than {} bytes", max_line_));
       begin_ += len + 1;
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       return true;
     }
-    if (end_ - begin_ > kMaxLineBytes) {
+    if (end_ - begin_ > max_line_) {
       ++line_number_;
-      check_text(std::string_view(buf_.data() + begin_, kMaxLineBytes));
-      fail(kMaxLineBytes + 1, "line longer than 4096 bytes");
+      check_text(std::string_view(buf_.data() + begin_, max_line_));
+      fail(max_line_ + 1, fmt::format("line longer than {} bytes", max_line_));
     }
     scan = end_;
     const size_t before = begin_;

@@ -16,7 +16,8 @@ class LineSource {
  public:
   static constexpr size_t kMaxLineBytes = 4096;
 
-  LineSource(std::istream& in, std::string name);
+  /// `max_line`: the longest line accepted (a longer one is an error).
+  LineSource(std::istream& in, std::string name, size_t max_line = kMaxLineBytes);
 
   /// The next line without its terminator ("\n" or "\r\n"); false at the end.
   bool next(std::string_view& line);
@@ -31,6 +32,7 @@ class LineSource {
 
   std::istream& in_;
   std::string name_;
+  size_t max_line_;
   std::vector<char> buf_;
   size_t begin_ = 0;  // first unread byte
   size_t end_ = 0;    // one past the last valid byte

@@ -46,6 +46,11 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+void add_format_option(po::options_description& opts) {
+  opts.add_options()("format", po::value<std::string>()->default_value(""),
+                     "trace format: text or lackey (default: recognized from the content)");
+}
+
 void add_config_options(po::options_description& opts) {
   opts.add_options()("config,c", po::value<std::string>(),
                      "configuration: a JSON file or a preset name (default: skylake-sp)")(
@@ -82,6 +87,7 @@ int cmd_check(const std::vector<std::string>& args) {
   opts.add_options()("help,h", "show this help")("quiet,q", "print failures only")(
       "trace", po::value<std::vector<std::string>>(), "trace files ('-' for stdin)");
   add_config_options(opts);
+  add_format_option(opts);
   const po::variables_map vm = parse("check", opts, args);
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -93,7 +99,7 @@ int cmd_check(const std::vector<std::string>& args) {
   uint64_t total = 0, failed = 0;
   for (const std::string& path : vm["trace"].as<std::vector<std::string>>()) {
     sim::Machine machine{params.machine};
-    const sim::ReplayResult r = sim::replay_file(path, machine);
+    const sim::ReplayResult r = sim::replay_file(path, machine, vm["format"].as<std::string>());
     total += r.expectations;
     failed += r.failures.size();
     for (const sim::ExpectFailure& f : r.failures) {
@@ -131,6 +137,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "functional", "replay functionally only (no timing): outcomes and event counts")(
       "trace", po::value<std::vector<std::string>>(), "trace files ('-' for stdin)");
   add_config_options(opts);
+  add_format_option(opts);
   const po::variables_map vm = parse("run", opts, args);
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -145,13 +152,13 @@ int cmd_run(const std::vector<std::string>& args) {
     std::vector<sim::TraceRun> runs;
     for (const std::string& path : traces) {
       machines.push_back(std::make_unique<sim::Machine>(params.machine));
-      sim::replay_file(path, *machines.back());
+      sim::replay_file(path, *machines.back(), vm["format"].as<std::string>());
       runs.push_back({path, machines.back().get()});
     }
     return write_report(vm, sim::report_json(runs));
   }
   sim::System system(params, cfg.values());
-  for (const std::string& path : traces) system.add_trace(path);
+  for (const std::string& path : traces) system.add_trace(path, vm["format"].as<std::string>());
   sim::RunOptions ro;
   ro.heartbeat = !vm.count("quiet") && ::isatty(STDERR_FILENO);
   system.run(ro);
@@ -167,6 +174,7 @@ int cmd_bench(const std::vector<std::string>& args) {
       "trace", po::value<std::string>(), "bench a trace file instead of workload A")(
       "json", po::value<std::string>(), "write the last run's report to FILE");
   add_config_options(opts);
+  add_format_option(opts);
   const po::variables_map vm = parse("bench", opts, args, false);
   if (vm.count("help")) {
     std::cout << opts << "\n";
@@ -181,7 +189,7 @@ int cmd_bench(const std::vector<std::string>& args) {
     std::string what;
     if (vm.count("trace")) {
       what = vm["trace"].as<std::string>();
-      system.add_trace(what);
+      system.add_trace(what, vm["format"].as<std::string>());
     } else {
       what = "workload A";
       system.add_source("workload-a",
@@ -207,7 +215,7 @@ int cmd_bench(const std::vector<std::string>& args) {
 
 int cmd_config(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::cout << "usage: pkusim config show [-c CONFIG] [--set PATH=VALUE]...\n"
+    std::cout << "usage: pkusim config show [-c CONFIG] [--set PATH=VALUE]... [--plain]\n"
                  "       pkusim config describe\n"
                  "       pkusim config list\n";
     return args.empty() ? kExitUsage : kExitOk;
@@ -237,14 +245,15 @@ int cmd_config(const std::vector<std::string>& args) {
   }
   if (what == "show") {
     po::options_description opts("pkusim config show");
-    opts.add_options()("help,h", "show this help");
+    opts.add_options()("help,h", "show this help")("plain", "plain JSON, without comments");
     add_config_options(opts);
     const po::variables_map vm = parse("config show", opts, rest, false);
     if (vm.count("help")) {
       std::cout << opts << "\n";
       return kExitOk;
     }
-    std::cout << load_config(vm).values().dump(2) << "\n";
+    const sim::Config cfg = load_config(vm);
+    std::cout << (vm.count("plain") ? cfg.values().dump(2) + "\n" : cfg.to_commented_json());
     return kExitOk;
   }
   throw UsageError(

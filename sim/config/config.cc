@@ -273,6 +273,35 @@ double Config::get_float(std::string_view path) const { return at(path).get<doub
 bool Config::get_bool(std::string_view path) const { return at(path).get<bool>(); }
 std::string Config::get_string(std::string_view path) const { return at(path).get<std::string>(); }
 
+namespace {
+void print_commented(const ordered_json& j, const std::string& prefix, unsigned indent,
+                     std::string& out) {
+  out += "{\n";
+  size_t i = 0;
+  for (const auto& [key, v] : j.items()) {
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    out += std::string(indent + 2, ' ') + "\"" + key + "\": ";
+    if (v.is_object()) {
+      print_commented(v, path, indent + 2, out);
+    } else {
+      out += v.dump();
+    }
+    if (++i < j.size()) out += ",";
+    if (const ParamSpec* s = find_param(path)) {
+      out += "  // " + s->description + (s->unit.empty() ? "" : " [" + s->unit + "]");
+    }
+    out += "\n";
+  }
+  out += std::string(indent, ' ') + "}";
+}
+}  // namespace
+
+std::string Config::to_commented_json() const {
+  std::string out = "// pkusim effective configuration (pkusim config describe: ranges, sources)\n";
+  print_commented(values_, "", 0, out);
+  return out + "\n";
+}
+
 void Config::validate() const {
   const int64_t line = get_int("cache.line_bytes");
   for (const char* level : {"l1i", "l1d", "l2", "llc"}) {

@@ -49,6 +49,9 @@ class Config {
   void validate() const;
 
   const nlohmann::ordered_json& values() const { return values_; }
+  /// The values as JSON with a `//` comment per parameter (its meaning and
+  /// unit); pkusim reads it back as a config file.
+  std::string to_commented_json() const;
   int64_t get_int(std::string_view path) const;
   double get_float(std::string_view path) const;
   bool get_bool(std::string_view path) const;

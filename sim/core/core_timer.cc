@@ -52,11 +52,12 @@ uint64_t CoreTimer::next_dispatch() const {
   return std::max(d, barrier_);
 }
 
-uint64_t CoreTimer::dispatch(Kind kind) {
+uint64_t CoreTimer::dispatch(Kind kind, bool counts) {
   kind_ = kind;
+  counts_ = counts;
   uint64_t d = next_dispatch();
   // A free ROB entry: the instruction rob_entries older must have retired.
-  d = std::max(d, rob_[instructions_ % p_.rob_entries]);
+  d = std::max(d, rob_[uops_ % p_.rob_entries]);
   if (kind == Kind::kLoad) d = std::max(d, lq_[loads_ % p_.lq_entries]);
   if (kind == Kind::kStore) d = std::max(d, sq_[stores_ % p_.sq_entries]);
   if (kind == Kind::kSerializing) d = std::max(d, last_retire_);
@@ -87,7 +88,7 @@ void CoreTimer::finish(uint64_t complete, const Latency& lat) {
   ++retired_in_cycle_;
   attribute(delta, lat);
   last_retire_ = r;
-  rob_[instructions_ % p_.rob_entries] = r;
+  rob_[uops_++ % p_.rob_entries] = r;
   if (kind_ == Kind::kLoad) lq_[loads_++ % p_.lq_entries] = r;
   if (kind_ == Kind::kStore) sq_[stores_++ % p_.sq_entries] = r + store_drain_;
   store_drain_ = 0;
@@ -96,7 +97,7 @@ void CoreTimer::finish(uint64_t complete, const Latency& lat) {
     wrpkru_done_ = std::max(wrpkru_done_, complete);
     if (p_.wrpkru_blocks_younger_memory) memory_fence_ = std::max(memory_fence_, complete);
   }
-  ++instructions_;
+  if (counts_) ++instructions_;
 }
 
 void CoreTimer::attribute(uint64_t delta, const Latency& lat) {

@@ -63,8 +63,9 @@ class CoreTimer {
 
   explicit CoreTimer(const CoreParams& p);
 
-  /// Starts the next instruction: its dispatch cycle.
-  uint64_t dispatch(Kind kind);
+  /// Starts the next instruction (or, with counts = false, another micro-op
+  /// of the previous one): its dispatch cycle.
+  uint64_t dispatch(Kind kind, bool counts = true);
   /// Earliest cycle a memory operation dispatched at `d` may issue.
   uint64_t memory_issue(uint64_t d) const { return d > memory_fence_ ? d : memory_fence_; }
   /// Earliest issue of a WRPKRU dispatched at `d`: PKRU is not renamed, so
@@ -98,6 +99,8 @@ class CoreTimer {
  private:
   CoreParams p_;
   uint64_t instructions_ = 0;
+  uint64_t uops_ = 0;  // ROB ring position
+  bool counts_ = true;
   uint64_t dispatch_cycle_ = 0;
   unsigned dispatched_in_cycle_ = 0;
   uint64_t barrier_ = 0;       // no dispatch before this (serializing events)

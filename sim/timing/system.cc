@@ -12,6 +12,7 @@
 #include "sim/config/config.h"
 #include "sim/report.h"
 #include "sim/timing/system_internal.h"
+#include "traces/open_trace.h"
 #include "traces/trace_error.h"
 
 namespace pkusim::sim {
@@ -195,25 +196,16 @@ System::Process& System::new_process(const std::string& name, unsigned span) {
   return p;
 }
 
-void System::add_trace(const std::string& path) {
+void System::add_trace(const std::string& path, const std::string& format) {
   if (!procs_.empty() && (procs_.back()->name == "-" || path == "-")) {
     throw traces::TraceError(path, 0, 0, "standard input can be used only as the one trace");
   }
-  std::unique_ptr<std::ifstream> file;
-  std::istream* in = &std::cin;
-  uint64_t bytes = 0;
-  if (path != "-") {
-    file = std::make_unique<std::ifstream>(path, std::ios::binary);
-    if (!*file) throw traces::TraceError(path, 0, 0, "cannot open");
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    bytes = ec ? 0 : size;
-    in = file.get();
-  }
+  traces::OpenedTrace t = traces::open_trace(path, format);
   Process& p = new_process(path, 0);
-  p.file = std::move(file);
-  p.file_bytes = bytes;
-  p.reader = std::make_unique<traces::TextReader>(*in, path == "-" ? "<stdin>" : path);
+  p.file = std::move(t.stream);
+  p.file_bytes = t.size_bytes;
+  p.reader = std::move(t.source);
+  p.machine->set_auto_map(t.auto_map);
 }
 
 void System::add_source(const std::string& name, std::unique_ptr<traces::RecordSource> source,
@@ -244,7 +236,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   Ctx& ctx = p.hooks->ctx;
   const KernelCosts& k = p_.kernel;
 
-  if (in.op == isa::Op::kCompute) {
+  if (in.op == isa::Op::kCompute && !in.has_ip) {
     p.last = m.execute(in);
     Latency lat;
     lat.add(Stall::kBase, p_.compute_latency_cycles);
@@ -262,7 +254,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   if (in.op == isa::Op::kWrpkru) {
     kind = p_.wrpkru_drains_rob ? CoreTimer::Kind::kSerializing : CoreTimer::Kind::kWrpkru;
   }
-  const uint64_t d = c.timer.dispatch(kind);
+  const uint64_t d = c.timer.dispatch(kind, !in.continuation);
   ctx = Ctx{};
   ctx.core = &c;
   ctx.cursor = d;
@@ -299,6 +291,15 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
     }
     case isa::Op::kRdpkru:
       p.hooks->advance(Stall::kBase, p_.rdpkru_latency_cycles);
+      break;
+    case isa::Op::kCompute:  // with a fetch; its count is 1 in practice
+      p.hooks->advance(Stall::kBase, p_.compute_latency_cycles);
+      for (uint64_t i = 1; i < in.value; ++i) {
+        c.timer.finish(ctx.cursor, ctx.lat);
+        ctx.lat = Latency{};
+        ctx.lat.add(Stall::kBase, p_.compute_latency_cycles);
+        ctx.cursor = c.timer.dispatch(CoreTimer::Kind::kCompute) + p_.compute_latency_cycles;
+      }
       break;
     default:
       break;

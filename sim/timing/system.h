@@ -45,8 +45,9 @@ class System {
   System(const System&) = delete;
   System& operator=(const System&) = delete;
 
-  /// Adds a trace as a process. Throws traces::TraceError if it cannot be opened.
-  void add_trace(const std::string& path);
+  /// Adds a trace as a process; `format` "" recognizes it from the content.
+  /// Throws traces::TraceError if it cannot be opened.
+  void add_trace(const std::string& path, const std::string& format = "");
   /// Adds a process that runs the records of `source` (a generator, say);
   /// `threads` is the number of threads (cores) it uses.
   void add_source(const std::string& name, std::unique_ptr<traces::RecordSource> source,

@@ -65,7 +65,7 @@ struct System::Core {
 
 struct System::Process {
   std::string name;
-  std::unique_ptr<std::ifstream> file;
+  std::unique_ptr<std::istream> file;
   std::unique_ptr<traces::RecordSource> reader;
   std::unique_ptr<Hooks> hooks;
   std::unique_ptr<Machine> machine;

@@ -153,3 +153,13 @@ TEST_CASE("the replacement registry names its policies and refuses others", "[co
   CHECK_THROWS_WITH(sim::make_replacement("plru", 4, 4),
                     "unknown replacement policy 'plru': expected one of lru, fifo, random, srrip");
 }
+
+TEST_CASE("config show's commented JSON reads back as the same config", "[config]") {
+  Config c = Config::preset("zen3");
+  c.set("core.rob_entries=77");
+  const std::string text = c.to_commented_json();
+  CHECK(text.find("\"rob_entries\": 77,  // Reorder-buffer entries [entries]") != std::string::npos);
+  Config back = Config::defaults();
+  back.overlay_text(text, "shown");
+  CHECK(back.values() == c.values());
+}

@@ -227,3 +227,55 @@ TEST_CASE("flush policy none counts stale-permission accesses", "[kernel][pku]")
   CHECK(none["processes"][0]["faults"]["total"] == 0);
   CHECK(none["processes"][0]["invalidations"]["skipped"] == 1);
 }
+
+namespace {
+json run_two(const std::string& a, const std::string& b) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto pa = dir / fmt::format("pkusim-two-a-{}.trace", ::getpid());
+  const auto pb = dir / fmt::format("pkusim-two-b-{}.trace", ::getpid());
+  std::ofstream(pa) << a;
+  std::ofstream(pb) << b;
+  sim::Config cfg = sim::Config::preset(sim::kDefaultPreset);
+  sim::System system(sim::timing_params(cfg), cfg.values());
+  system.add_trace(pa.string());
+  system.add_trace(pb.string());
+  system.run();
+  std::filesystem::remove(pa);
+  std::filesystem::remove(pb);
+  return system.report();
+}
+}  // namespace
+
+TEST_CASE("several traces run as separate processes on their own cores", "[system]") {
+  // Trace A has threads 0 and 2, so it takes cores 0..2; trace B starts at core 3.
+  const std::string a =
+      "mmap 0x7f0000000000 64K rw populate\nthread 2\nload 0x7f0000000000 8\nthread 0\n"
+      "mprotect 0x7f0000000000 64K r\n";
+  const std::string b = "mmap 0x7f0000000000 64K rw populate\nstore 0x7f0000000000 8\ncompute 100\n";
+  const json r = run_two(a, b);
+  REQUIRE(r["cores"].size() == 3);
+  CHECK(r["cores"][0]["core"] == 0);
+  CHECK(r["cores"][1]["core"] == 2);
+  CHECK(r["cores"][1]["thread"] == 2);
+  CHECK(r["cores"][2]["core"] == 3);
+  CHECK(r["cores"][2]["thread"] == 0);
+  // Same virtual address, separate page tables: B's store is not affected by
+  // A's mprotect, and A's shootdown reaches only A's other core.
+  CHECK(r["processes"][1]["faults"]["total"] == 0);
+  CHECK(r["processes"][0]["shootdowns"]["ipis"] == 1);
+  CHECK(r["cores"][1]["interrupts"]["count"] == 1);
+  CHECK(r["cores"][2]["interrupts"]["count"] == 0);
+  CHECK(r["processes"][1]["instructions"] == 102);
+}
+
+TEST_CASE("the flush ceiling is a parameter", "[kernel]") {
+  const std::string trace = "mmap 0x7f0000000000 64K rw populate\nmprotect 0x7f0000000000 8K r\n";
+  const json linux = run_timed(trace);
+  const json zero = run_timed(trace, {"kernel.flush_ceiling=0"});
+  const json big = run_timed(
+      "mmap 0x7f0000000000 1M rw populate\nmprotect 0x7f0000000000 1M r\n", {"kernel.flush_ceiling=1000"});
+  CHECK(linux["processes"][0]["invalidations"]["local_invlpg"] == 2);
+  CHECK(zero["processes"][0]["invalidations"]["local_full_flushes"] == 1);
+  CHECK(zero["processes"][0]["invalidations"]["local_invlpg"] == 0);
+  CHECK(big["processes"][0]["invalidations"]["local_invlpg"] == 256);
+}

@@ -1,0 +1,87 @@
+#include "traces/open_trace.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <streambuf>
+
+#include "traces/lackey_reader.h"
+#include "traces/text_reader.h"
+#include "traces/trace_error.h"
+
+namespace pkusim::traces {
+
+namespace {
+
+/// Serves the bytes already read for format recognition, then the rest.
+class PrefixedBuf final : public std::streambuf {
+ public:
+  PrefixedBuf(std::string prefix, std::istream& rest) : prefix_(std::move(prefix)), rest_(rest) {
+    setg(prefix_.data(), prefix_.data(), prefix_.data() + prefix_.size());
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    rest_.read(buf_, sizeof buf_);
+    const std::streamsize n = rest_.gcount();
+    if (n <= 0) return traits_type::eof();
+    setg(buf_, buf_, buf_ + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  std::string prefix_;
+  std::istream& rest_;
+  char buf_[1 << 16];
+};
+
+class PrefixedStream final : public std::istream {
+ public:
+  PrefixedStream(std::string prefix, std::unique_ptr<std::istream> owned, std::istream& rest)
+      : std::istream(nullptr), owned_(std::move(owned)), buf_(std::move(prefix), rest) {
+    rdbuf(&buf_);
+  }
+
+ private:
+  std::unique_ptr<std::istream> owned_;
+  PrefixedBuf buf_;
+};
+
+}  // namespace
+
+OpenedTrace open_trace(const std::string& path, const std::string& format) {
+  OpenedTrace t;
+  std::unique_ptr<std::istream> file;
+  std::istream* in = &std::cin;
+  const std::string name = path == "-" ? "<stdin>" : path;
+  if (path != "-") {
+    file = std::make_unique<std::ifstream>(path, std::ios::binary);
+    if (!*file) throw TraceError(path, 0, 0, std::string("cannot open: ") + std::strerror(errno));
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    t.size_bytes = ec ? 0 : size;
+    in = file.get();
+  }
+  std::string head(4096, '\0');
+  in->read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in->gcount()));
+  in->clear(in->rdstate() & ~std::ios::failbit & ~std::ios::eofbit);
+  std::string fmt_name = format;
+  if (fmt_name.empty()) fmt_name = looks_like_lackey(head) ? "lackey" : "text";
+  t.format = fmt_name;
+  t.stream = std::make_unique<PrefixedStream>(std::move(head), std::move(file), *in);
+  if (fmt_name == "text") {
+    t.source = std::make_unique<TextReader>(*t.stream, name);
+  } else if (fmt_name == "lackey") {
+    t.source = std::make_unique<LackeyReader>(*t.stream, name);
+    t.auto_map = true;
+  } else {
+    throw TraceError(path, 0, 0, "unknown trace format '" + fmt_name + "': expected text or lackey");
+  }
+  return t;
+}
+
+}  // namespace pkusim::traces
