@@ -136,8 +136,8 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
 
 bool Machine::auto_map(uint64_t la, AccessKind kind, int si_code) {
   const uint64_t page = la & ~(isa::kPageBytes4K - 1);
-  const uint8_t prot = isa::kProtRead | isa::kProtWrite |
-                       (kind == AccessKind::kFetch ? isa::kProtExec : uint8_t{0});
+  const uint8_t prot =
+      isa::kProtRead | isa::kProtWrite | (kind == AccessKind::kFetch ? isa::kProtExec : uint8_t{0});
   if (si_code == kSegvMaperr) {
     if (kernel_.mmap(current_, page, isa::kPageBytes4K, prot, 0).err) return false;
     auto_mapped_.insert(page);

@@ -24,8 +24,8 @@ ReplayResult replay_file(const std::string& path, Machine& machine, const std::s
       ++result.expectations;
       if (!expectation_holds(rec, last)) {
         const auto* text = dynamic_cast<const traces::TextReader*>(t.source.get());
-        result.failures.push_back(
-            {text ? text->line() : result.records, describe_expectation(rec), describe_outcome(last)});
+        result.failures.push_back({text ? text->line() : result.records, describe_expectation(rec),
+                                   describe_outcome(last)});
       }
       continue;
     }

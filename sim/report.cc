@@ -169,11 +169,12 @@ std::string render_text(const json& report) {
                      p["threads"].get<unsigned>(), p["threads"].get<unsigned>() == 1 ? "" : "s"));
     line(fmt::format("instructions        {}", p["instructions"].get<uint64_t>()));
     const json& a = p["accesses"];
-    line(fmt::format("accesses            load {}  store {}  rmw {}  fetch {}  (page straddles {}, "
-                     "pages mapped on first touch {})",
-                     a["load"].get<uint64_t>(), a["store"].get<uint64_t>(),
-                     a["rmw"].get<uint64_t>(), a["fetch"].get<uint64_t>(),
-                     a["page_straddles"].get<uint64_t>(), a["auto_mapped_pages"].get<uint64_t>()));
+    line(
+        fmt::format("accesses            load {}  store {}  rmw {}  fetch {}  (page straddles {}, "
+                    "pages mapped on first touch {})",
+                    a["load"].get<uint64_t>(), a["store"].get<uint64_t>(), a["rmw"].get<uint64_t>(),
+                    a["fetch"].get<uint64_t>(), a["page_straddles"].get<uint64_t>(),
+                    a["auto_mapped_pages"].get<uint64_t>()));
     line(fmt::format("pkru                wrpkru {}  rdpkru {}", p["wrpkru"].get<uint64_t>(),
                      p["rdpkru"].get<uint64_t>()));
     const json& f = p["faults"];

@@ -1,7 +1,5 @@
 #include "traces/lackey_reader.h"
 
-#include <charconv>
-
 namespace pkusim::traces {
 
 namespace {
@@ -17,15 +15,32 @@ std::string_view trim(std::string_view s) {
 
 bool parse_hex(std::string_view s, uint64_t& v) {
   if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
-  if (s.empty()) return false;
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), v, 16);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  if (s.empty() || s.size() > 16) return false;
+  uint64_t x = 0;
+  for (const char c : s) {
+    unsigned d;
+    if (c >= '0' && c <= '9') {
+      d = unsigned(c - '0');
+    } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+      d = unsigned((c | 0x20) - 'a' + 10);
+    } else {
+      return false;
+    }
+    x = (x << 4) | d;
+  }
+  v = x;
+  return true;
 }
 
 bool parse_dec(std::string_view s, uint64_t& v) {
-  if (s.empty()) return false;
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), v, 10);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  if (s.empty() || s.size() > 19) return false;
+  uint64_t x = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+    x = x * 10 + unsigned(c - '0');
+  }
+  v = x;
+  return true;
 }
 
 /// A number valgrind prints as a syscall argument: hex with 0x, else decimal.
@@ -65,7 +80,7 @@ bool looks_like_lackey(std::string_view head) {
 }
 
 LackeyReader::LackeyReader(std::istream& in, std::string name)
-    : src_(in, std::move(name), 1 << 16) {}
+    : src_(in, std::move(name), 1 << 16, /*check_bytes=*/1 << 16) {}
 
 bool LackeyReader::parse_syscall(std::string_view s, Line& out) {
   // SYSCALL[pid,tid](n) sys_NAME ( a, b, c ) --> [pre-success] Success(0xRES)
@@ -138,11 +153,20 @@ bool LackeyReader::read_line(Line& out) {
     if (t.size() >= 4 && (t[1] == ' ' || t[1] == '\t')) {
       Line::Kind kind = Line::kNone;
       switch (t[0]) {
-        case 'I': kind = Line::kInstr; break;
-        case 'L': kind = Line::kLoad; break;
-        case 'S': kind = Line::kStore; break;
-        case 'M': kind = Line::kModify; break;
-        default: break;
+        case 'I':
+          kind = Line::kInstr;
+          break;
+        case 'L':
+          kind = Line::kLoad;
+          break;
+        case 'S':
+          kind = Line::kStore;
+          break;
+        case 'M':
+          kind = Line::kModify;
+          break;
+        default:
+          break;
       }
       const std::string_view body = trim(t.substr(2));
       const size_t comma = body.find(',');

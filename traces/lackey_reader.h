@@ -24,9 +24,9 @@ namespace pkusim::traces {
 struct LackeyStats {
   uint64_t instructions = 0;
   uint64_t data_accesses = 0;
-  uint64_t syscalls_used = 0;    // mmap, munmap, mprotect, brk records made
-  uint64_t lines_skipped = 0;    // header, footer, warnings, other lines
-  uint64_t sizes_clamped = 0;    // data accesses cut to 64 bytes
+  uint64_t syscalls_used = 0;  // mmap, munmap, mprotect, brk records made
+  uint64_t lines_skipped = 0;  // header, footer, warnings, other lines
+  uint64_t sizes_clamped = 0;  // data accesses cut to 64 bytes
 };
 
 class LackeyReader final : public RecordSource {

@@ -1,9 +1,9 @@
 #include "traces/line_source.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "traces/trace_error.h"
 
@@ -14,14 +14,19 @@ namespace {
 bool is_binary_byte(unsigned char c) { return (c < 0x20 && c != '\t' && c != '\r') || c == 0x7f; }
 }  // namespace
 
-LineSource::LineSource(std::istream& in, std::string name, size_t max_line)
-    : in_(in), name_(std::move(name)), max_line_(max_line), buf_(std::max<size_t>(1 << 16, 4 * max_line)) {}
+LineSource::LineSource(std::istream& in, std::string name, size_t max_line, uint64_t check_bytes)
+    : in_(in),
+      name_(std::move(name)),
+      max_line_(max_line),
+      check_bytes_(check_bytes),
+      buf_(std::max<size_t>(1 << 16, 4 * max_line)) {}
 
 void LineSource::fail(uint64_t column, const std::string& message) const {
   throw TraceError(name_, line_number_, column, message);
 }
 
 void LineSource::check_text(std::string_view bytes) const {
+  if (total_ - (end_ - begin_) > check_bytes_) return;
   for (size_t i = 0; i < bytes.size(); ++i) {
     if (is_binary_byte(static_cast<unsigned char>(bytes[i]))) {
       fail(i + 1, "binary data (a control byte) where a text trace line was expected");

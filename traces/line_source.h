@@ -17,7 +17,10 @@ class LineSource {
   static constexpr size_t kMaxLineBytes = 4096;
 
   /// `max_line`: the longest line accepted (a longer one is an error).
-  LineSource(std::istream& in, std::string name, size_t max_line = kMaxLineBytes);
+  /// `check_bytes`: how much input is checked for control bytes (binary data);
+  /// the text format checks it all, a lackey log only its start.
+  LineSource(std::istream& in, std::string name, size_t max_line = kMaxLineBytes,
+             uint64_t check_bytes = ~uint64_t{0});
 
   /// The next line without its terminator ("\n" or "\r\n"); false at the end.
   bool next(std::string_view& line);
@@ -33,6 +36,7 @@ class LineSource {
   std::istream& in_;
   std::string name_;
   size_t max_line_;
+  uint64_t check_bytes_;
   std::vector<char> buf_;
   size_t begin_ = 0;  // first unread byte
   size_t end_ = 0;    // one past the last valid byte

@@ -79,7 +79,8 @@ OpenedTrace open_trace(const std::string& path, const std::string& format) {
     t.source = std::make_unique<LackeyReader>(*t.stream, name);
     t.auto_map = true;
   } else {
-    throw TraceError(path, 0, 0, "unknown trace format '" + fmt_name + "': expected text or lackey");
+    throw TraceError(path, 0, 0,
+                     "unknown trace format '" + fmt_name + "': expected text or lackey");
   }
   return t;
 }

@@ -57,9 +57,9 @@ uint64_t CoreTimer::dispatch(Kind kind, bool counts) {
   counts_ = counts;
   uint64_t d = next_dispatch();
   // A free ROB entry: the instruction rob_entries older must have retired.
-  d = std::max(d, rob_[uops_ % p_.rob_entries]);
-  if (kind == Kind::kLoad) d = std::max(d, lq_[loads_ % p_.lq_entries]);
-  if (kind == Kind::kStore) d = std::max(d, sq_[stores_ % p_.sq_entries]);
+  d = std::max(d, rob_[rob_pos_]);
+  if (kind == Kind::kLoad) d = std::max(d, lq_[lq_pos_]);
+  if (kind == Kind::kStore) d = std::max(d, sq_[sq_pos_]);
   if (kind == Kind::kSerializing) d = std::max(d, last_retire_);
   if (d != dispatch_cycle_) {
     dispatch_cycle_ = d;
@@ -88,9 +88,17 @@ void CoreTimer::finish(uint64_t complete, const Latency& lat) {
   ++retired_in_cycle_;
   attribute(delta, lat);
   last_retire_ = r;
-  rob_[uops_++ % p_.rob_entries] = r;
-  if (kind_ == Kind::kLoad) lq_[loads_++ % p_.lq_entries] = r;
-  if (kind_ == Kind::kStore) sq_[stores_++ % p_.sq_entries] = r + store_drain_;
+  const auto advance = [](unsigned& pos, unsigned size) { pos = pos + 1 == size ? 0 : pos + 1; };
+  rob_[rob_pos_] = r;
+  advance(rob_pos_, p_.rob_entries);
+  if (kind_ == Kind::kLoad) {
+    lq_[lq_pos_] = r;
+    advance(lq_pos_, p_.lq_entries);
+  }
+  if (kind_ == Kind::kStore) {
+    sq_[sq_pos_] = r + store_drain_;
+    advance(sq_pos_, p_.sq_entries);
+  }
   store_drain_ = 0;
   if (kind_ == Kind::kSerializing) barrier_ = std::max(barrier_, complete);
   if (kind_ == Kind::kWrpkru) {

@@ -99,7 +99,7 @@ class CoreTimer {
  private:
   CoreParams p_;
   uint64_t instructions_ = 0;
-  uint64_t uops_ = 0;  // ROB ring position
+  unsigned rob_pos_ = 0, lq_pos_ = 0, sq_pos_ = 0;  // ring positions (no division)
   bool counts_ = true;
   uint64_t dispatch_cycle_ = 0;
   unsigned dispatched_in_cycle_ = 0;
@@ -110,7 +110,6 @@ class CoreTimer {
   unsigned retired_in_cycle_ = 0;
   std::vector<uint64_t> rob_;  // retire cycle, ring by instruction number
   std::vector<uint64_t> lq_, sq_;
-  uint64_t loads_ = 0, stores_ = 0;
   std::vector<uint64_t> mshr_free_;
   uint64_t mshr_wait_ = 0;
   uint64_t store_drain_ = 0;

@@ -158,7 +158,8 @@ TEST_CASE("config show's commented JSON reads back as the same config", "[config
   Config c = Config::preset("zen3");
   c.set("core.rob_entries=77");
   const std::string text = c.to_commented_json();
-  CHECK(text.find("\"rob_entries\": 77,  // Reorder-buffer entries [entries]") != std::string::npos);
+  CHECK(text.find("\"rob_entries\": 77,  // Reorder-buffer entries [entries]") !=
+        std::string::npos);
   Config back = Config::defaults();
   back.overlay_text(text, "shown");
   CHECK(back.values() == c.values());

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <sstream>
 #include <vector>
 
@@ -21,7 +20,8 @@ const char* kLog =
     " L 1ffefffd00,8\n"
     " L 1ffefffd10,4\n"
     " M 05000010,4\n"
-    "SYSCALL[123,1](9) sys_mmap ( 0x0, 8192, 3, 34, 4294967295, 0 ) --> [pre-success] Success(0x4835000) \n"
+    "SYSCALL[123,1](9) sys_mmap ( 0x0, 8192, 3, 34, 4294967295, 0 ) --> [pre-success] "
+    "Success(0x4835000) \n"
     "SYSCALL[123,1](257) sys_openat ( 4294967196, 0x4034bb0(/x.so), 524288 ) --> [async] ... \n"
     "SYSCALL[123,1](12) sys_brk ( 0x4056000 ) --> [pre-success] Success(0x4056000) \n"
     "SYSCALL[123,1](10) sys_mprotect ( 0x4835000, 4096, 1 )[sync] --> Success(0x0) \n"
@@ -69,7 +69,7 @@ TEST_CASE("lackey lines become instructions, accesses and system calls", "[trace
   CHECK(v[7].op == isa::Op::kMprotect);
   CHECK(v[7].prot == isa::kProtRead);
   CHECK(v[8].op == isa::Op::kStore);  // " I" with a leading space, then S
-  CHECK(v[8].size == 64);           // 512-byte dirty helper cut to 64
+  CHECK(v[8].size == 64);             // 512-byte dirty helper cut to 64
   CHECK(st.sizes_clamped == 1);
   CHECK(st.instructions == 4);
   CHECK(st.syscalls_used == 3);
@@ -86,7 +86,7 @@ TEST_CASE("a lackey replay maps pages on first touch and counts them", "[machine
     const sim::Outcome o = m.execute(i);
     CHECK_FALSE(o.fault);
   }
-  CHECK(m.stats().instructions == 4);  // system calls ride on their own I lines
+  CHECK(m.stats().instructions == 4);       // system calls ride on their own I lines
   CHECK(m.stats().auto_mapped_pages >= 4);  // code pages, stack, 0x5000000
   CHECK(m.stats().accesses[unsigned(sim::AccessKind::kFetch)] == 4);
 }

@@ -251,7 +251,8 @@ TEST_CASE("several traces run as separate processes on their own cores", "[syste
   const std::string a =
       "mmap 0x7f0000000000 64K rw populate\nthread 2\nload 0x7f0000000000 8\nthread 0\n"
       "mprotect 0x7f0000000000 64K r\n";
-  const std::string b = "mmap 0x7f0000000000 64K rw populate\nstore 0x7f0000000000 8\ncompute 100\n";
+  const std::string b =
+      "mmap 0x7f0000000000 64K rw populate\nstore 0x7f0000000000 8\ncompute 100\n";
   const json r = run_two(a, b);
   REQUIRE(r["cores"].size() == 3);
   CHECK(r["cores"][0]["core"] == 0);
@@ -272,8 +273,8 @@ TEST_CASE("the flush ceiling is a parameter", "[kernel]") {
   const std::string trace = "mmap 0x7f0000000000 64K rw populate\nmprotect 0x7f0000000000 8K r\n";
   const json linux = run_timed(trace);
   const json zero = run_timed(trace, {"kernel.flush_ceiling=0"});
-  const json big = run_timed(
-      "mmap 0x7f0000000000 1M rw populate\nmprotect 0x7f0000000000 1M r\n", {"kernel.flush_ceiling=1000"});
+  const json big = run_timed("mmap 0x7f0000000000 1M rw populate\nmprotect 0x7f0000000000 1M r\n",
+                             {"kernel.flush_ceiling=1000"});
   CHECK(linux["processes"][0]["invalidations"]["local_invlpg"] == 2);
   CHECK(zero["processes"][0]["invalidations"]["local_full_flushes"] == 1);
   CHECK(zero["processes"][0]["invalidations"]["local_invlpg"] == 0);
