@@ -7,6 +7,8 @@
 #include <iostream>
 #include <streambuf>
 
+#include "traces/champsim_reader.h"
+#include "traces/decompress.h"
 #include "traces/lackey_reader.h"
 #include "traces/text_reader.h"
 #include "traces/trace_error.h"
@@ -43,6 +45,7 @@ class PrefixedStream final : public std::istream {
   PrefixedStream(std::string prefix, std::unique_ptr<std::istream> owned, std::istream& rest)
       : std::istream(nullptr), owned_(std::move(owned)), buf_(std::move(prefix), rest) {
     rdbuf(&buf_);
+    exceptions(std::ios::badbit);  // let errors of the stream below through
   }
 
  private:
@@ -65,22 +68,48 @@ OpenedTrace open_trace(const std::string& path, const std::string& format) {
     t.size_bytes = ec ? 0 : size;
     in = file.get();
   }
-  std::string head(4096, '\0');
-  in->read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in->gcount()));
-  in->clear(in->rdstate() & ~std::ios::failbit & ~std::ios::eofbit);
+  const auto read_head = [](std::istream& s) {
+    std::string head(4096, '\0');
+    s.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(s.gcount()));
+    s.clear(s.rdstate() & ~std::ios::failbit & ~std::ios::eofbit);
+    return head;
+  };
+  std::string head = read_head(*in);
+  std::unique_ptr<std::istream> stream =
+      std::make_unique<PrefixedStream>(head, std::move(file), *in);
+  // Compressed input is recognized by its magic number, whatever its name.
+  const Compression c = detect_compression(head);
+  if (c != Compression::kNone) {
+    stream = decompressing_stream(std::move(stream), c, name);
+    head = read_head(*stream);
+    std::istream* raw = stream.get();
+    stream = std::make_unique<PrefixedStream>(head, std::move(stream), *raw);
+    t.compression = compression_name(c);
+  }
   std::string fmt_name = format;
-  if (fmt_name.empty()) fmt_name = looks_like_lackey(head) ? "lackey" : "text";
+  if (fmt_name.empty()) {
+    if (looks_like_lackey(head)) {
+      fmt_name = "lackey";
+    } else if (looks_like_champsim(head)) {
+      fmt_name = "champsim";  // binary 64-byte records
+    } else {
+      fmt_name = "text";
+    }
+  }
   t.format = fmt_name;
-  t.stream = std::make_unique<PrefixedStream>(std::move(head), std::move(file), *in);
+  t.stream = std::move(stream);
   if (fmt_name == "text") {
     t.source = std::make_unique<TextReader>(*t.stream, name);
   } else if (fmt_name == "lackey") {
     t.source = std::make_unique<LackeyReader>(*t.stream, name);
     t.auto_map = true;
+  } else if (fmt_name == "champsim") {
+    t.source = std::make_unique<ChampSimReader>(*t.stream, name);
+    t.auto_map = true;
   } else {
     throw TraceError(path, 0, 0,
-                     "unknown trace format '" + fmt_name + "': expected text or lackey");
+                     "unknown trace format '" + fmt_name + "': expected text, lackey or champsim");
   }
   return t;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // The error every trace reader throws: where (file, line, column; 1-based)
-// and what was expected. what() reads "FILE:LINE:COL: MESSAGE".
+// and what was expected. what() reads "FILE:LINE:COL: MESSAGE", or
+// "FILE: MESSAGE" for errors without a line (binary input names its byte
+// offset in the message).
 #include <cstdint>
 #include <stdexcept>
 #include <string>

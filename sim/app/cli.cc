@@ -47,8 +47,9 @@ struct UsageError : std::runtime_error {
 };
 
 void add_format_option(po::options_description& opts) {
-  opts.add_options()("format", po::value<std::string>()->default_value(""),
-                     "trace format: text or lackey (default: recognized from the content)");
+  opts.add_options()(
+      "format", po::value<std::string>()->default_value(""),
+      "trace format: text, lackey or champsim (default: recognized from the content)");
 }
 
 void add_config_options(po::options_description& opts) {
