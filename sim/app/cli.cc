@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/cachesim/cachegrind_model.h"
 #include "sim/config/config.h"
 #include "sim/config/param.h"
 #include "sim/machine.h"
@@ -18,6 +19,7 @@
 #include "sim/timing/params.h"
 #include "sim/timing/system.h"
 #include "sim/util/atomic_file.h"
+#include "traces/open_trace.h"
 #include "traces/trace_error.h"
 #include "traces/workload_a.h"
 
@@ -34,6 +36,7 @@ constexpr const char* kUsage =
     "  run TRACE...        simulate traces on the timed machine and report cycles\n"
     "  check TRACE...      replay traces functionally and verify their `expect` lines\n"
     "  bench               measure simulation speed (workload A, or --trace FILE)\n"
+    "  cachesim TRACE      Cachegrind's cache counters, exactly (--I1= --D1= --LL=)\n"
     "  config show         print the effective configuration (JSON)\n"
     "  config describe     list every parameter: default, unit, range, source\n"
     "  config list         list the built-in presets\n"
@@ -214,6 +217,109 @@ int cmd_bench(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+std::string with_commas(uint64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(size_t(i), ",");
+  return s;
+}
+
+std::string pct(uint64_t a, uint64_t b) {
+  return fmt::format("{:.1f}%", b ? 100.0 * double(a) / double(b) : 0.0);
+}
+
+int cmd_cachesim(const std::vector<std::string>& args) {
+  po::options_description opts(
+      "pkusim cachesim TRACE : Cachegrind's I1/D1/LL counters for a trace (docs/cachesim.md)");
+  opts.add_options()("help,h", "show this help")(
+      "I1", po::value<std::string>()->default_value("32768,8,64"), "I1 cache: size,assoc,line")(
+      "D1", po::value<std::string>()->default_value("32768,8,64"), "D1 cache: size,assoc,line")(
+      "LL", po::value<std::string>()->default_value("11534336,11,64"), "LL cache: size,assoc,line")(
+      "json", po::value<std::string>(), "also write the counters as JSON to FILE ('-': stdout)")(
+      "trace", po::value<std::vector<std::string>>(), "the trace ('-' for stdin)");
+  add_format_option(opts);
+  const po::variables_map vm = parse("cachesim", opts, args);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return kExitOk;
+  }
+  if (!vm.count("trace") || vm["trace"].as<std::vector<std::string>>().size() != 1) {
+    throw UsageError("pkusim cachesim: give exactly one trace");
+  }
+  sim::CgGeometry g[3];
+  const char* names[3] = {"I1", "D1", "LL"};
+  for (int k = 0; k < 3; ++k) {
+    try {
+      g[k] = sim::CgGeometry::parse(std::string("--") + names[k], vm[names[k]].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("pkusim cachesim: ") + e.what());
+    }
+  }
+  sim::CgSim cg(g[0], g[1], g[2]);
+  const std::string path = vm["trace"].as<std::vector<std::string>>()[0];
+  traces::OpenedTrace t = traces::open_trace(path, vm["format"].as<std::string>());
+  isa::Instr rec;
+  while (t.source->next(rec)) {
+    if (rec.has_ip && !rec.continuation) cg.instruction(rec.ip, rec.ip_size);
+    switch (rec.op) {
+      case isa::Op::kLoad:
+      case isa::Op::kRmw: cg.read(rec.addr, rec.size); break;  // a modify counts as a read
+      case isa::Op::kStore: cg.write(rec.addr, rec.size); break;
+      default: break;
+    }
+  }
+  const sim::CgCounters& c = cg.counters();
+  const auto json_out = [&] {
+    nlohmann::ordered_json j;
+    j["Ir"] = c.Ir;
+    j["I1mr"] = c.I1mr;
+    j["ILmr"] = c.ILmr;
+    j["Dr"] = c.Dr;
+    j["D1mr"] = c.D1mr;
+    j["DLmr"] = c.DLmr;
+    j["Dw"] = c.Dw;
+    j["D1mw"] = c.D1mw;
+    j["DLmw"] = c.DLmw;
+    return j;
+  };
+  if (vm.count("json")) {
+    try {
+      sim::write_file_atomic(vm["json"].as<std::string>(), json_out().dump(2) + "\n");
+    } catch (const std::runtime_error& e) {
+      std::cerr << "pkusim cachesim: " << e.what() << "\n";
+      return kExitIo;
+    }
+    if (vm["json"].as<std::string>() == "-") return kExitOk;
+  }
+  for (int k = 0; k < 3; ++k) {
+    std::cout << fmt::format("desc: {} cache:         {} B, {} B, {}-way associative\n", names[k],
+                             g[k].size_bytes, g[k].line_bytes, g[k].assoc);
+  }
+  const uint64_t dref = c.Dr + c.Dw, d1m = c.D1mr + c.D1mw, dlm = c.DLmr + c.DLmw;
+  const uint64_t llr = c.I1mr + c.D1mr, llw = c.D1mw, llmr = c.ILmr + c.DLmr;
+  std::cout << fmt::format(
+      "\nI   refs:      {}\nI1  misses:    {}\nLLi misses:    {}\nI1  miss rate: {}\n"
+      "LLi miss rate: {}\n\n",
+      with_commas(c.Ir), with_commas(c.I1mr), with_commas(c.ILmr), pct(c.I1mr, c.Ir),
+      pct(c.ILmr, c.Ir));
+  std::cout << fmt::format(
+      "D   refs:      {}  ({} rd + {} wr)\nD1  misses:    {}  ({} rd + {} wr)\n"
+      "LLd misses:    {}  ({} rd + {} wr)\nD1  miss rate: {}  ({} + {})\nLLd miss rate: {}  ({} + {})\n\n",
+      with_commas(dref), with_commas(c.Dr), with_commas(c.Dw), with_commas(d1m),
+      with_commas(c.D1mr), with_commas(c.D1mw), with_commas(dlm), with_commas(c.DLmr),
+      with_commas(c.DLmw), pct(d1m, dref), pct(c.D1mr, c.Dr), pct(c.D1mw, c.Dw), pct(dlm, dref),
+      pct(c.DLmr, c.Dr), pct(c.DLmw, c.Dw));
+  std::cout << fmt::format(
+      "LL refs:       {}  ({} rd + {} wr)\nLL misses:     {}  ({} rd + {} wr)\n"
+      "LL miss rate:  {}  ({} + {})\n\n",
+      with_commas(llr + llw), with_commas(llr), with_commas(llw), with_commas(llmr + c.DLmw),
+      with_commas(llmr), with_commas(c.DLmw), pct(llmr + c.DLmw, c.Ir + dref),
+      pct(llmr, c.Ir + c.Dr), pct(c.DLmw, c.Dw));
+  std::cout << "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\n";
+  std::cout << fmt::format("summary: {} {} {} {} {} {} {} {} {}\n", c.Ir, c.I1mr, c.ILmr, c.Dr,
+                           c.D1mr, c.DLmr, c.Dw, c.D1mw, c.DLmw);
+  return kExitOk;
+}
+
 int cmd_config(const std::vector<std::string>& args) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::cout << "usage: pkusim config show [-c CONFIG] [--set PATH=VALUE]... [--plain]\n"
@@ -280,6 +386,7 @@ int run_cli(int argc, char** argv) {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "config") return cmd_config(args);
     if (cmd == "bench") return cmd_bench(args);
+    if (cmd == "cachesim") return cmd_cachesim(args);
     throw UsageError(fmt::format("pkusim: unknown command '{}' (try pkusim --help)", cmd));
   } catch (const UsageError& e) {
     std::cerr << e.what() << "\n";
