@@ -7,6 +7,7 @@
 #include <iostream>
 #include <streambuf>
 
+#include "traces/binary_format.h"
 #include "traces/champsim_reader.h"
 #include "traces/decompress.h"
 #include "traces/lackey_reader.h"
@@ -89,7 +90,9 @@ OpenedTrace open_trace(const std::string& path, const std::string& format) {
   }
   std::string fmt_name = format;
   if (fmt_name.empty()) {
-    if (looks_like_lackey(head)) {
+    if (looks_like_binary(head)) {
+      fmt_name = "binary";
+    } else if (looks_like_lackey(head)) {
       fmt_name = "lackey";
     } else if (looks_like_champsim(head)) {
       fmt_name = "champsim";  // binary 64-byte records
@@ -99,7 +102,9 @@ OpenedTrace open_trace(const std::string& path, const std::string& format) {
   }
   t.format = fmt_name;
   t.stream = std::move(stream);
-  if (fmt_name == "text") {
+  if (fmt_name == "binary") {
+    t.source = std::make_unique<BinaryReader>(*t.stream, name);
+  } else if (fmt_name == "text") {
     t.source = std::make_unique<TextReader>(*t.stream, name);
   } else if (fmt_name == "lackey") {
     t.source = std::make_unique<LackeyReader>(*t.stream, name);
@@ -108,8 +113,9 @@ OpenedTrace open_trace(const std::string& path, const std::string& format) {
     t.source = std::make_unique<ChampSimReader>(*t.stream, name);
     t.auto_map = true;
   } else {
-    throw TraceError(path, 0, 0,
-                     "unknown trace format '" + fmt_name + "': expected text, lackey or champsim");
+    throw TraceError(
+        path, 0, 0,
+        "unknown trace format '" + fmt_name + "': expected text, binary, lackey or champsim");
   }
   return t;
 }

@@ -21,7 +21,7 @@ struct OpenedTrace {
 };
 
 /// Formats `open_trace` knows, for --format.
-inline constexpr const char* kTraceFormats[] = {"text", "lackey", "champsim"};
+inline constexpr const char* kTraceFormats[] = {"text", "binary", "lackey", "champsim"};
 
 /// Opens `path`; `format` is "" (recognize) or one of kTraceFormats.
 /// Throws TraceError when the file cannot be read or the format is unknown.

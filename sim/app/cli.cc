@@ -19,7 +19,9 @@
 #include "sim/timing/params.h"
 #include "sim/timing/system.h"
 #include "sim/util/atomic_file.h"
+#include "traces/binary_format.h"
 #include "traces/open_trace.h"
+#include "traces/text_writer.h"
 #include "traces/trace_error.h"
 #include "traces/workload_a.h"
 
@@ -37,6 +39,7 @@ constexpr const char* kUsage =
     "  check TRACE...      replay traces functionally and verify their `expect` lines\n"
     "  bench               measure simulation speed (workload A, or --trace FILE)\n"
     "  cachesim TRACE      Cachegrind's cache counters, exactly (--I1= --D1= --LL=)\n"
+    "  convert IN OUT      convert a trace (any format) to the text or binary format\n"
     "  config show         print the effective configuration (JSON)\n"
     "  config describe     list every parameter: default, unit, range, source\n"
     "  config list         list the built-in presets\n"
@@ -52,7 +55,7 @@ struct UsageError : std::runtime_error {
 void add_format_option(po::options_description& opts) {
   opts.add_options()(
       "format", po::value<std::string>()->default_value(""),
-      "trace format: text, lackey or champsim (default: recognized from the content)");
+      "trace format: text, binary, lackey or champsim (default: recognized from the content)");
 }
 
 void add_config_options(po::options_description& opts) {
@@ -176,12 +179,38 @@ int cmd_bench(const std::vector<std::string>& args) {
       "workload A loop instructions (bench-workloads.md: 20 M)")(
       "runs", po::value<unsigned>()->default_value(3), "runs; the median is reported")(
       "trace", po::value<std::string>(), "bench a trace file instead of workload A")(
-      "json", po::value<std::string>(), "write the last run's report to FILE");
+      "json", po::value<std::string>(), "write the last run's report to FILE")(
+      "decode-only", "with --trace: only read the records (reader speed, records/s)");
   add_config_options(opts);
   add_format_option(opts);
   const po::variables_map vm = parse("bench", opts, args, false);
   if (vm.count("help")) {
     std::cout << opts << "\n";
+    return kExitOk;
+  }
+  if (vm.count("decode-only")) {
+    if (!vm.count("trace")) throw UsageError("pkusim bench: --decode-only needs --trace FILE");
+    std::vector<double> rates;
+    const unsigned runs = std::max(1u, vm["runs"].as<unsigned>());
+    for (unsigned r = 0; r < runs; ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      traces::OpenedTrace t =
+          traces::open_trace(vm["trace"].as<std::string>(), vm["format"].as<std::string>());
+      isa::Instr rec;
+      uint64_t n = 0, sum = 0;
+      while (t.source->next(rec)) {
+        ++n;
+        sum += rec.addr;  // keep the decode from being optimized away
+      }
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      rates.push_back(double(n) / s / 1e6);
+      std::cout << fmt::format("run {}: {} ({}): {} records in {:.2f} s, {:.1f} M records/s{}\n",
+                               r + 1, vm["trace"].as<std::string>(), t.format, n, s, rates.back(),
+                               sum == 42 ? " " : "");
+    }
+    std::sort(rates.begin(), rates.end());
+    std::cout << fmt::format("median: {:.1f} M records/s over {} runs\n", rates[rates.size() / 2],
+                             runs);
     return kExitOk;
   }
   const sim::Config cfg = load_config(vm);
@@ -262,9 +291,14 @@ int cmd_cachesim(const std::vector<std::string>& args) {
     if (rec.has_ip && !rec.continuation) cg.instruction(rec.ip, rec.ip_size);
     switch (rec.op) {
       case isa::Op::kLoad:
-      case isa::Op::kRmw: cg.read(rec.addr, rec.size); break;  // a modify counts as a read
-      case isa::Op::kStore: cg.write(rec.addr, rec.size); break;
-      default: break;
+      case isa::Op::kRmw:
+        cg.read(rec.addr, rec.size);
+        break;  // a modify counts as a read
+      case isa::Op::kStore:
+        cg.write(rec.addr, rec.size);
+        break;
+      default:
+        break;
     }
   }
   const sim::CgCounters& c = cg.counters();
@@ -303,7 +337,8 @@ int cmd_cachesim(const std::vector<std::string>& args) {
       pct(c.ILmr, c.Ir));
   std::cout << fmt::format(
       "D   refs:      {}  ({} rd + {} wr)\nD1  misses:    {}  ({} rd + {} wr)\n"
-      "LLd misses:    {}  ({} rd + {} wr)\nD1  miss rate: {}  ({} + {})\nLLd miss rate: {}  ({} + {})\n\n",
+      "LLd misses:    {}  ({} rd + {} wr)\nD1  miss rate: {}  ({} + {})\nLLd miss rate: {}  ({} + "
+      "{})\n\n",
       with_commas(dref), with_commas(c.Dr), with_commas(c.Dw), with_commas(d1m),
       with_commas(c.D1mr), with_commas(c.D1mw), with_commas(dlm), with_commas(c.DLmr),
       with_commas(c.DLmw), pct(d1m, dref), pct(c.D1mr, c.Dr), pct(c.D1mw, c.Dw), pct(dlm, dref),
@@ -317,6 +352,88 @@ int cmd_cachesim(const std::vector<std::string>& args) {
   std::cout << "events: Ir I1mr ILmr Dr D1mr DLmr Dw D1mw DLmw\n";
   std::cout << fmt::format("summary: {} {} {} {} {} {} {} {} {}\n", c.Ir, c.I1mr, c.ILmr, c.Dr,
                            c.D1mr, c.DLmr, c.Dw, c.D1mw, c.DLmw);
+  return kExitOk;
+}
+
+int cmd_convert(const std::vector<std::string>& args) {
+  po::options_description opts("pkusim convert IN OUT : convert a trace");
+  opts.add_options()("help,h", "show this help")(
+      "to", po::value<std::string>()->default_value(""),
+      "output format: text or binary (default: binary for OUT ending in .pkb, else text)")(
+      "trace", po::value<std::vector<std::string>>(), "IN and OUT ('-' for stdin / stdout)");
+  add_format_option(opts);
+  const po::variables_map vm = parse("convert", opts, args);
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return kExitOk;
+  }
+  const auto files =
+      vm.count("trace") ? vm["trace"].as<std::vector<std::string>>() : std::vector<std::string>{};
+  if (files.size() != 2) throw UsageError("pkusim convert: expected IN and OUT");
+  const std::string& out_path = files[1];
+  std::string to = vm["to"].as<std::string>();
+  if (to.empty()) to = out_path.size() > 4 && out_path.ends_with(".pkb") ? "binary" : "text";
+  if (to != "text" && to != "binary") {
+    throw UsageError("pkusim convert: --to " + to + ": expected text or binary");
+  }
+  traces::OpenedTrace in = traces::open_trace(files[0], vm["format"].as<std::string>());
+  // Written to a temporary file renamed at the end: never a partial OUT.
+  const std::string tmp = out_path == "-" ? "" : out_path + ".tmp." + std::to_string(::getpid());
+  std::ofstream file;
+  if (!tmp.empty()) {
+    file.open(tmp, std::ios::binary);
+    if (!file) {
+      std::cerr << "pkusim convert: cannot write " << out_path << "\n";
+      return kExitIo;
+    }
+  }
+  std::ostream& out = tmp.empty() ? std::cout : file;
+  uint64_t records = 0;
+  traces::TextWriterStats text_stats;
+  try {
+    isa::Instr rec;
+    if (to == "binary") {
+      traces::BinaryWriter w(out);
+      while (in.source->next(rec)) {
+        w.write(rec);
+        ++records;
+      }
+      w.close();
+    } else {
+      traces::TextWriter w(out);
+      while (in.source->next(rec)) {
+        w.write(rec);
+        ++records;
+      }
+      text_stats = w.stats();
+    }
+    out.flush();
+    if (!out) throw std::runtime_error("write failed");
+  } catch (...) {
+    if (!tmp.empty()) std::remove(tmp.c_str());
+    throw;
+  }
+  if (!tmp.empty()) {
+    file.close();
+    if (std::rename(tmp.c_str(), out_path.c_str()) != 0) {
+      std::remove(tmp.c_str());
+      std::cerr << "pkusim convert: cannot write " << out_path << "\n";
+      return kExitIo;
+    }
+  }
+  std::cerr << fmt::format("pkusim convert: {} records, {} ({}{}) -> {}\n", records, files[0],
+                           in.format, in.compression == "none" ? "" : ", " + in.compression, to);
+  if (text_stats.continuations) {
+    std::cerr << fmt::format(
+        "pkusim convert: note: {} extra data accesses of multi-access instructions became "
+        "instructions of their own (the text format has one access per instruction)\n",
+        text_stats.continuations);
+  }
+  if (text_stats.fetch_sizes) {
+    std::cerr << fmt::format(
+        "pkusim convert: note: {} instruction lengths were dropped (text `@ADDR` fetches 1 byte)\n",
+        text_stats.fetch_sizes);
+  }
   return kExitOk;
 }
 
@@ -387,6 +504,7 @@ int run_cli(int argc, char** argv) {
     if (cmd == "config") return cmd_config(args);
     if (cmd == "bench") return cmd_bench(args);
     if (cmd == "cachesim") return cmd_cachesim(args);
+    if (cmd == "convert") return cmd_convert(args);
     throw UsageError(fmt::format("pkusim: unknown command '{}' (try pkusim --help)", cmd));
   } catch (const UsageError& e) {
     std::cerr << e.what() << "\n";

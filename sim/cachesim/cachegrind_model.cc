@@ -1,9 +1,9 @@
 #include "sim/cachesim/cachegrind_model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
-
-#include <fmt/format.h>
 
 namespace pkusim::sim {
 
@@ -12,8 +12,8 @@ CgGeometry CgGeometry::parse(const std::string& option, const std::string& text)
   unsigned long long size = 0, assoc = 0, line = 0;
   char tail = 0;
   if (std::sscanf(text.c_str(), "%llu,%llu,%llu%c", &size, &assoc, &line, &tail) != 3) {
-    throw std::invalid_argument(
-        fmt::format("{}={}: expected size,assoc,line_size in bytes (e.g. 32768,8,64)", option, text));
+    throw std::invalid_argument(fmt::format(
+        "{}={}: expected size,assoc,line_size in bytes (e.g. 32768,8,64)", option, text));
   }
   if (assoc == 0 || line == 0 || !std::has_single_bit(line) || size % (assoc * line) != 0 ||
       !std::has_single_bit(size / (assoc * line))) {
@@ -60,7 +60,10 @@ bool CgCache::ref_is_miss(uint64_t addr, unsigned size) {
 }
 
 CgSim::CgSim(const CgGeometry& i1, const CgGeometry& d1, const CgGeometry& ll)
-    : i1_(i1), d1_(d1), ll_(ll), min_line_(std::min({i1.line_bytes, d1.line_bytes, ll.line_bytes})) {}
+    : i1_(i1),
+      d1_(d1),
+      ll_(ll),
+      min_line_(std::min({i1.line_bytes, d1.line_bytes, ll.line_bytes})) {}
 
 void CgSim::instruction(uint64_t addr, unsigned size) {
   ++c_.Ir;

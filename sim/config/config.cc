@@ -133,7 +133,7 @@ Config Config::preset(std::string_view name) {
   json j;
   try {
     j = json::parse(text.begin(), text.end(), nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw ConfigError(origin, "", fmt::format("not valid JSON: {}", e.what()));
   }
   Config c = defaults();
@@ -160,7 +160,7 @@ Config Config::load(const std::string& path_or_preset) {
   json j;
   try {
     j = json::parse(text, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw ConfigError(path_or_preset, "", fmt::format("not valid JSON: {}", e.what()));
   }
   std::string base = kDefaultPreset;
@@ -178,7 +178,7 @@ void Config::overlay_text(std::string_view text, const std::string& origin) {
   json j;
   try {
     j = json::parse(text.begin(), text.end(), nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
     throw ConfigError(origin, "", fmt::format("not valid JSON: {}", e.what()));
   }
   if (j.is_object()) j.erase("base");
@@ -256,7 +256,7 @@ void Config::set(const std::string& assignment) {
   json value;
   try {
     value = json::parse(text);
-  } catch (const json::parse_error&) {
+  } catch (const json::exception&) {
     value = text;  // a bare word such as lru or none
   }
   assign(path, value, "--set");

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "isa/instr.h"
+#include "traces/binary_format.h"
 #include "traces/champsim_reader.h"
 #include "traces/lackey_reader.h"
 #include "traces/text_reader.h"

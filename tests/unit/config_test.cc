@@ -164,3 +164,9 @@ TEST_CASE("config show's commented JSON reads back as the same config", "[config
   back.overlay_text(text, "shown");
   CHECK(back.values() == c.values());
 }
+
+TEST_CASE("bad config: a number too large for JSON is a config error", "[config][bad]") {
+  // Found by the config fuzzer: nlohmann throws out_of_range, not parse_error.
+  CHECK_THAT(overlay_error("{\"core\": {\"rob_entries\": 2e2222222222}}"),
+             Catch::StartsWith("my.json: not valid JSON:"));
+}

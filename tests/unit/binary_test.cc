@@ -1,0 +1,149 @@
+// The binary trace format: lossless round trips and clear errors.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "traces/binary_format.h"
+#include "traces/open_trace.h"
+#include "traces/text_reader.h"
+#include "traces/text_writer.h"
+#include "traces/trace_error.h"
+
+using namespace pkusim;
+
+namespace {
+
+bool same(const isa::Instr& a, const isa::Instr& b) {
+  return a.op == b.op && a.size == b.size && a.prot == b.prot && a.flags == b.flags &&
+         a.expect == b.expect && a.has_ip == b.has_ip && a.continuation == b.continuation &&
+         a.ip_size == b.ip_size && a.key == b.key && a.addr == b.addr && a.len == b.len &&
+         a.value == b.value && a.ip == b.ip;
+}
+
+std::vector<isa::Instr> read_text_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  traces::TextReader r(in, p.string());
+  std::vector<isa::Instr> v;
+  isa::Instr i;
+  while (r.next(i)) v.push_back(i);
+  return v;
+}
+
+std::string to_binary(const std::vector<isa::Instr>& v) {
+  std::ostringstream out;
+  traces::BinaryWriter w(out);
+  for (const auto& i : v) w.write(i);
+  w.close();
+  return out.str();
+}
+
+std::vector<isa::Instr> from_binary(const std::string& bytes) {
+  std::istringstream in(bytes);
+  traces::BinaryReader r(in, "t.pkb");
+  std::vector<isa::Instr> v;
+  isa::Instr i;
+  while (r.next(i)) v.push_back(i);
+  return v;
+}
+
+std::string error_of(const std::string& bytes) {
+  try {
+    from_binary(bytes);
+  } catch (const traces::TraceError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("every conformance trace round-trips through the binary format", "[trace][binary]") {
+  const auto dir = std::filesystem::path(PKUSIM_SOURCE_DIR) / "tests" / "conformance";
+  unsigned files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() != ".trace") continue;
+    ++files;
+    const auto v = read_text_file(e.path());
+    const auto back = from_binary(to_binary(v));
+    REQUIRE(back.size() == v.size());
+    for (size_t k = 0; k < v.size(); ++k) {
+      INFO(e.path().filename().string() << " record " << k);
+      CHECK(same(v[k], back[k]));
+    }
+    // And text -> records -> text -> records.
+    std::ostringstream text;
+    traces::TextWriter tw(text);
+    for (const auto& i : v) tw.write(i);
+    std::istringstream in(text.str());
+    traces::TextReader tr(in, "again");
+    isa::Instr i;
+    size_t k = 0;
+    while (tr.next(i)) CHECK(same(i, v[k++]));
+    CHECK(k == v.size());
+  }
+  CHECK(files >= 40);
+}
+
+TEST_CASE("binary blocks: many records, deltas, continuations and fetch sizes", "[trace][binary]") {
+  std::vector<isa::Instr> v;
+  for (uint64_t k = 0; k < 200000; ++k) {
+    isa::Instr i;
+    i.op = k % 3 == 0 ? isa::Op::kLoad : k % 3 == 1 ? isa::Op::kStore : isa::Op::kRmw;
+    i.addr = (k * 0x9E3779B97F4A7C15ull) & 0x7fffffffffffull;  // jumps both ways
+    i.size = uint8_t(1 + k % 64);
+    i.has_ip = k % 2 == 0;
+    if (i.has_ip) {
+      i.ip = 0x401000 + 7 * k;
+      i.ip_size = uint8_t(1 + k % 15);
+    }
+    i.continuation = k % 5 == 4;
+    v.push_back(i);
+  }
+  const std::string bytes = to_binary(v);
+  const auto back = from_binary(bytes);
+  REQUIRE(back.size() == v.size());
+  for (size_t k = 0; k < v.size(); k += 997) CHECK(same(v[k], back[k]));
+  CHECK(same(v.back(), back.back()));
+  CHECK(bytes.size() < v.size() * 8);  // compact
+}
+
+TEST_CASE("bad binary traces name the byte offset", "[trace][binary][bad]") {
+  std::vector<isa::Instr> v(1000);
+  for (auto& i : v) {
+    i.op = isa::Op::kLoad;
+    i.addr = 0x1000;
+    i.size = 8;
+  }
+  const std::string good = to_binary(v);
+  std::string magic = good;
+  magic[0] = 'X';
+  CHECK(error_of(magic) == "t.pkb: byte offset 0: not a pkusim binary trace (bad magic)");
+  std::string version = good;
+  version[8] = 9;
+  CHECK(error_of(version) ==
+        "t.pkb: byte offset 8: unsupported binary trace version 9: this pkusim reads version 1");
+  CHECK(error_of(good.substr(0, 20)) ==
+        "t.pkb: byte offset 16: the trace ends inside a block header (truncated file?)");
+  CHECK(error_of(good.substr(0, 40)) ==
+        "t.pkb: byte offset 32: the trace ends inside a block (truncated file?)");
+  std::string broken = good;
+  broken[40] = char(broken[40] ^ 0x5A);
+  CHECK_THAT(error_of(broken), Catch::StartsWith("t.pkb: byte offset 32: broken zstd block"));
+  CHECK(error_of(good.substr(0, good.size() - 16)) ==
+        "t.pkb: byte offset " + std::to_string(good.size() - 16) +
+            ": the trace ends inside a block header (truncated file?)");
+  CHECK(from_binary(good).size() == 1000);
+}
+
+TEST_CASE("binary traces are recognized by their magic", "[trace][binary]") {
+  const auto p = std::filesystem::temp_directory_path() / "pkusim-binary-test.anything";
+  std::ofstream(p, std::ios::binary) << to_binary({isa::Instr{}});
+  traces::OpenedTrace t = traces::open_trace(p.string());
+  CHECK(t.format == "binary");
+  isa::Instr i;
+  CHECK(t.source->next(i));
+  CHECK_FALSE(t.source->next(i));
+  std::filesystem::remove(p);
+}

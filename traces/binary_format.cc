@@ -1,0 +1,299 @@
+#include "traces/binary_format.h"
+
+#include <fmt/format.h>
+#include <zstd.h>
+
+#include <cstring>
+
+#include "traces/trace_error.h"
+
+namespace pkusim::traces {
+
+namespace {
+
+constexpr size_t kHeaderBytes = 16;
+constexpr size_t kBlockHeaderBytes = 16;
+constexpr uint8_t kTagHasIp = 0x10;
+constexpr uint8_t kTagContinuation = 0x20;
+constexpr uint8_t kTagOpMask = 0x0F;
+constexpr uint32_t kMaxRawBlock = 64u << 20;  // a sanity bound for corrupt headers
+
+void put_u32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = char((v >> (8 * i)) & 0xFF);
+}
+uint32_t get_u32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | uint8_t(p[i]);
+  return v;
+}
+void put_var(std::vector<uint8_t>& b, uint64_t v) {
+  while (v >= 0x80) {
+    b.push_back(uint8_t(v) | 0x80);
+    v >>= 7;
+  }
+  b.push_back(uint8_t(v));
+}
+uint64_t zigzag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
+int64_t unzigzag(uint64_t v) { return int64_t(v >> 1) ^ -int64_t(v & 1); }
+
+}  // namespace
+
+bool looks_like_binary(std::string_view head) {
+  return head.size() >= sizeof kBinaryMagic &&
+         std::memcmp(head.data(), kBinaryMagic, sizeof kBinaryMagic) == 0;
+}
+
+// ------------------------------------------------------------------ writer
+
+BinaryWriter::BinaryWriter(std::ostream& out, int zstd_level) : out_(out), level_(zstd_level) {
+  char h[kHeaderBytes] = {};
+  std::memcpy(h, kBinaryMagic, sizeof kBinaryMagic);
+  put_u32(h + 8, kBinaryVersion);
+  put_u32(h + 12, 0);
+  out_.write(h, sizeof h);
+  raw_.reserve(1 << 20);
+}
+
+BinaryWriter::~BinaryWriter() {
+  if (!closed_) {
+    try {
+      close();
+    } catch (...) {  // a destructor must not throw; close() reports errors
+    }
+  }
+}
+
+void BinaryWriter::write(const isa::Instr& r) {
+  uint8_t tag = uint8_t(r.op) & kTagOpMask;
+  if (r.has_ip) tag |= kTagHasIp;
+  if (r.continuation) tag |= kTagContinuation;
+  raw_.push_back(tag);
+  const auto addr = [&](uint64_t a) {
+    put_var(raw_, zigzag(int64_t(a - prev_addr_)));
+    prev_addr_ = a;
+  };
+  switch (r.op) {
+    case isa::Op::kLoad:
+    case isa::Op::kStore:
+    case isa::Op::kRmw:
+      addr(r.addr);
+      raw_.push_back(r.size);
+      break;
+    case isa::Op::kCompute:
+    case isa::Op::kWrpkru:
+    case isa::Op::kThread:
+      put_var(raw_, r.value);
+      break;
+    case isa::Op::kRdpkru:
+      break;
+    case isa::Op::kMmap:
+      addr(r.addr);
+      put_var(raw_, r.len);
+      raw_.push_back(r.prot);
+      raw_.push_back(r.flags);
+      break;
+    case isa::Op::kMunmap:
+      addr(r.addr);
+      put_var(raw_, r.len);
+      break;
+    case isa::Op::kMprotect:
+    case isa::Op::kPkeyMprotect:
+      addr(r.addr);
+      put_var(raw_, r.len);
+      raw_.push_back(r.prot);
+      if (r.op == isa::Op::kPkeyMprotect) put_var(raw_, zigzag(r.key));
+      break;
+    case isa::Op::kPkeyAlloc:
+      put_var(raw_, r.value);
+      break;
+    case isa::Op::kPkeyFree:
+      put_var(raw_, zigzag(r.key));
+      break;
+    case isa::Op::kExpect:
+      raw_.push_back(uint8_t(r.expect));
+      put_var(raw_, r.value);
+      break;
+  }
+  if (r.has_ip) {
+    put_var(raw_, zigzag(int64_t(r.ip - prev_ip_)));
+    prev_ip_ = r.ip;
+    raw_.push_back(r.ip_size);
+  }
+  if (++count_ == kRecordsPerBlock) flush_block();
+}
+
+void BinaryWriter::flush_block() {
+  if (count_ == 0) return;
+  packed_.resize(ZSTD_compressBound(raw_.size()));
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level_);
+  ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
+  const size_t n = ZSTD_compress2(c, packed_.data(), packed_.size(), raw_.data(), raw_.size());
+  ZSTD_freeCCtx(c);
+  if (ZSTD_isError(n)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(n));
+  char h[kBlockHeaderBytes] = {};
+  put_u32(h, uint32_t(n));
+  put_u32(h + 4, uint32_t(raw_.size()));
+  put_u32(h + 8, count_);
+  out_.write(h, sizeof h);
+  out_.write(packed_.data(), std::streamsize(n));
+  raw_.clear();
+  count_ = 0;
+  // Each block starts its deltas afresh, so a reader can start at any block.
+  prev_addr_ = prev_ip_ = 0;
+}
+
+void BinaryWriter::close() {
+  flush_block();
+  const char end[kBlockHeaderBytes] = {};
+  out_.write(end, sizeof end);
+  out_.flush();
+  closed_ = true;
+  if (!out_) throw std::runtime_error("cannot write the binary trace");
+}
+
+// ------------------------------------------------------------------ reader
+
+BinaryReader::BinaryReader(std::istream& in, std::string name) : in_(in), name_(std::move(name)) {
+  char h[kHeaderBytes];
+  in_.read(h, sizeof h);
+  if (size_t(in_.gcount()) != sizeof h || std::memcmp(h, kBinaryMagic, sizeof kBinaryMagic) != 0) {
+    fail(0, "not a pkusim binary trace (bad magic)");
+  }
+  const uint32_t version = get_u32(h + 8);
+  if (version != kBinaryVersion) {
+    fail(8, fmt::format("unsupported binary trace version {}: this pkusim reads version {}",
+                        version, kBinaryVersion));
+  }
+  offset_ = sizeof h;
+}
+
+BinaryReader::~BinaryReader() = default;
+
+void BinaryReader::fail(uint64_t offset, const std::string& what) const {
+  throw TraceError(name_, 0, 0, fmt::format("byte offset {}: {}", offset, what));
+}
+
+bool BinaryReader::load_block() {
+  char h[kBlockHeaderBytes];
+  block_offset_ = offset_;
+  in_.read(h, sizeof h);
+  if (size_t(in_.gcount()) != sizeof h)
+    fail(offset_, "the trace ends inside a block header (truncated file?)");
+  offset_ += sizeof h;
+  const uint32_t packed = get_u32(h), raw = get_u32(h + 4), count = get_u32(h + 8);
+  if (packed == 0 && raw == 0 && count == 0) {
+    ended_ = true;
+    return false;
+  }
+  if (raw > kMaxRawBlock || count == 0 || count > raw || packed == 0 ||
+      packed > ZSTD_compressBound(raw)) {
+    fail(block_offset_, "corrupt block header");
+  }
+  packed_.resize(packed);
+  in_.read(packed_.data(), packed);
+  if (size_t(in_.gcount()) != packed)
+    fail(offset_, "the trace ends inside a block (truncated file?)");
+  raw_.resize(raw);
+  const size_t n = ZSTD_decompress(raw_.data(), raw, packed_.data(), packed);
+  if (ZSTD_isError(n) || n != raw) {
+    fail(offset_, fmt::format("broken zstd block: {}",
+                              ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong decompressed size"));
+  }
+  offset_ += packed;
+  pos_ = 0;
+  left_ = count;
+  prev_addr_ = prev_ip_ = 0;
+  return true;
+}
+
+bool BinaryReader::next(isa::Instr& out) {
+  if (left_ == 0) {
+    if (ended_ || !load_block()) return false;
+  }
+  const uint8_t* p = raw_.data() + pos_;
+  const uint8_t* end = raw_.data() + raw_.size();
+  const auto bad = [&]() {
+    fail(block_offset_, "corrupt record in block (truncated or wrong field)");
+  };
+  const auto byte = [&]() -> uint8_t {
+    if (p >= end) bad();
+    return *p++;
+  };
+  const auto var = [&]() -> uint64_t {
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      const uint8_t b = byte();
+      v |= uint64_t(b & 0x7F) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    bad();
+    return v;
+  };
+  out = isa::Instr{};
+  const uint8_t tag = byte();
+  if ((tag & kTagOpMask) >= isa::kNumOps || (tag & 0xC0)) bad();
+  out.op = isa::Op(tag & kTagOpMask);
+  out.has_ip = tag & kTagHasIp;
+  out.continuation = tag & kTagContinuation;
+  const auto addr = [&]() {
+    prev_addr_ += uint64_t(unzigzag(var()));
+    return prev_addr_;
+  };
+  switch (out.op) {
+    case isa::Op::kLoad:
+    case isa::Op::kStore:
+    case isa::Op::kRmw:
+      out.addr = addr();
+      out.size = byte();
+      if (out.size == 0 || out.size > 64) bad();
+      break;
+    case isa::Op::kCompute:
+    case isa::Op::kWrpkru:
+    case isa::Op::kThread:
+      out.value = var();
+      break;
+    case isa::Op::kRdpkru:
+      break;
+    case isa::Op::kMmap:
+      out.addr = addr();
+      out.len = var();
+      out.prot = byte();
+      out.flags = byte();
+      break;
+    case isa::Op::kMunmap:
+      out.addr = addr();
+      out.len = var();
+      break;
+    case isa::Op::kMprotect:
+    case isa::Op::kPkeyMprotect:
+      out.addr = addr();
+      out.len = var();
+      out.prot = byte();
+      if (out.op == isa::Op::kPkeyMprotect) out.key = unzigzag(var());
+      break;
+    case isa::Op::kPkeyAlloc:
+      out.value = var();
+      break;
+    case isa::Op::kPkeyFree:
+      out.key = unzigzag(var());
+      break;
+    case isa::Op::kExpect: {
+      const uint8_t k = byte();
+      if (k > uint8_t(isa::ExpectKind::kRet)) bad();
+      out.expect = isa::ExpectKind(k);
+      out.value = var();
+      break;
+    }
+  }
+  if (out.has_ip) {
+    prev_ip_ += uint64_t(unzigzag(var()));
+    out.ip = prev_ip_;
+    out.ip_size = byte();
+  }
+  pos_ = size_t(p - raw_.data());
+  if (--left_ == 0 && pos_ != raw_.size()) bad();
+  return true;
+}
+
+}  // namespace pkusim::traces

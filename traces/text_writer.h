@@ -1,0 +1,27 @@
+#pragma once
+// Writes records in the text trace format (the inverse of TextReader).
+#include <cstdint>
+#include <ostream>
+
+#include "isa/instr.h"
+
+namespace pkusim::traces {
+
+struct TextWriterStats {
+  uint64_t continuations = 0;  // extra accesses written as instructions of their own
+  uint64_t fetch_sizes = 0;    // fetch lengths other than 1 that the format cannot say
+};
+
+class TextWriter {
+ public:
+  explicit TextWriter(std::ostream& out);
+  void write(const isa::Instr& r);
+  const TextWriterStats& stats() const { return stats_; }
+
+ private:
+  std::ostream& out_;
+  unsigned current_thread_ = 0;
+  TextWriterStats stats_;
+};
+
+}  // namespace pkusim::traces
