@@ -146,6 +146,53 @@ bool LackeyReader::parse_syscall(std::string_view s, Line& out) {
   return true;
 }
 
+bool LackeyReader::parse_pkey_mark(std::string_view s, Line& out) {
+  // "**PID** PKUSIM op args": marks of the protection-key shim.
+  const size_t at = s.find("** PKUSIM ");
+  if (at == std::string_view::npos) return false;
+  std::string_view rest = trim(s.substr(at + 10));
+  std::string_view args[4];
+  unsigned n = 0;
+  const size_t sp = rest.find(' ');
+  const std::string_view op = rest.substr(0, sp);
+  rest = sp == std::string_view::npos ? std::string_view{} : trim(rest.substr(sp + 1));
+  while (!rest.empty() && n < 4) {
+    const size_t e = rest.find(' ');
+    args[n++] = rest.substr(0, e);
+    rest = e == std::string_view::npos ? std::string_view{} : trim(rest.substr(e + 1));
+  }
+  const auto signed_dec = [](std::string_view a, int64_t& v) {
+    const bool neg = !a.empty() && a[0] == '-';
+    uint64_t u = 0;
+    if (!parse_dec(neg ? a.substr(1) : a, u)) return false;
+    v = neg ? -int64_t(u) : int64_t(u);
+    return true;
+  };
+  isa::Instr& r = out.sys;
+  r = isa::Instr{};
+  r.continuation = true;  // the shim's own instructions are in the trace
+  uint64_t u = 0;
+  if (op == "pkey_alloc" && n == 1 && parse_dec(args[0], u)) {
+    r.op = isa::Op::kPkeyAlloc;
+    r.value = u;
+  } else if (op == "pkey_free" && n == 1 && signed_dec(args[0], r.key)) {
+    r.op = isa::Op::kPkeyFree;
+  } else if (op == "pkey_mprotect" && n == 4 && parse_hex(args[0], r.addr) &&
+             parse_hex(args[1], r.len) && parse_dec(args[2], u) && signed_dec(args[3], r.key)) {
+    r.op = r.key == -1 ? isa::Op::kMprotect : isa::Op::kPkeyMprotect;
+    r.prot = prot_of(u);
+  } else if (op == "wrpkru" && n == 1 && parse_hex(args[0], u) && u <= 0xFFFFFFFFu) {
+    r.op = isa::Op::kWrpkru;
+    r.value = u;
+  } else if (op == "rdpkru" && n == 0) {
+    r.op = isa::Op::kRdpkru;
+  } else {
+    return false;
+  }
+  out.kind = Line::kSyscall;
+  return true;
+}
+
 bool LackeyReader::read_line(Line& out) {
   std::string_view raw;
   while (src_.next(raw)) {
@@ -179,6 +226,10 @@ bool LackeyReader::read_line(Line& out) {
     }
     if (t.substr(0, 8) == "SYSCALL[" && parse_syscall(t, out)) {
       ++stats_.syscalls_used;
+      return true;
+    }
+    if (t.substr(0, 2) == "**" && parse_pkey_mark(t, out)) {
+      ++stats_.pkey_marks;
       return true;
     }
     ++stats_.lines_skipped;

@@ -8,6 +8,9 @@
 //  - `SYSCALL[pid,tid](n) sys_mmap|munmap|mprotect|brk ( ... ) --> ... Success(0x..)`
 //    lines become mmap/munmap/mprotect records with their real results (brk
 //    growth maps the new heap pages read-write);
+//  - `**PID** PKUSIM ...` lines (client requests of tools/trace-program's
+//    protection-key shim) become pkey_alloc, pkey_free, pkey_mprotect,
+//    wrpkru and rdpkru records at the place the program made the call;
 //  - everything else (log header and footer, warnings, other system calls,
 //    unreadable lines) is skipped and counted, never fatal.
 // Data accesses wider than 64 bytes (valgrind's dirty helpers, up to 512)
@@ -25,6 +28,7 @@ struct LackeyStats {
   uint64_t instructions = 0;
   uint64_t data_accesses = 0;
   uint64_t syscalls_used = 0;  // mmap, munmap, mprotect, brk records made
+  uint64_t pkey_marks = 0;     // records from the protection-key shim
   uint64_t lines_skipped = 0;  // header, footer, warnings, other lines
   uint64_t sizes_clamped = 0;  // data accesses cut to 64 bytes
 };
@@ -45,6 +49,7 @@ class LackeyReader final : public RecordSource {
   };
   bool read_line(Line& out);
   bool parse_syscall(std::string_view s, Line& out);
+  bool parse_pkey_mark(std::string_view s, Line& out);
 
   LineSource src_;
   Line ahead_;
