@@ -31,6 +31,9 @@ ReplayResult replay_file(const std::string& path, Machine& machine, const std::s
     }
     last = machine.execute(rec);
   }
+  result.format = t.format;
+  result.compression = t.compression;
+  result.input_counters = t.source->counters();
   return result;
 }
 

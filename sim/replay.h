@@ -16,6 +16,8 @@ struct ExpectFailure {
 };
 
 struct ReplayResult {
+  std::string format, compression;
+  std::vector<std::pair<std::string, uint64_t>> input_counters;
   uint64_t records = 0;
   uint64_t expectations = 0;
   std::vector<ExpectFailure> failures;

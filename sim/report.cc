@@ -42,6 +42,7 @@ json process_json(const TraceRun& run) {
   const mmu::MmuStats mm = m.mmu_totals();
   json p;
   p["trace"] = run.name;
+  if (!run.input.empty()) p["input"] = run.input;
   p["threads"] = m.threads();
   p["instructions"] = s.instructions;
   json acc;
@@ -167,6 +168,15 @@ std::string render_text(const json& report) {
   for (const json& p : report["processes"]) {
     line(fmt::format("== {} ({} thread{})", p["trace"].get<std::string>(),
                      p["threads"].get<unsigned>(), p["threads"].get<unsigned>() == 1 ? "" : "s"));
+    if (p.contains("input")) {
+      std::string in = p["input"]["format"].get<std::string>();
+      if (p["input"]["compression"] != "none")
+        in += ", " + p["input"]["compression"].get<std::string>();
+      for (const auto& [k, v] : p["input"].items()) {
+        if (v.is_number()) in += fmt::format("  {} {}", k, v.get<uint64_t>());
+      }
+      line("input               " + in);
+    }
     line(fmt::format("instructions        {}", p["instructions"].get<uint64_t>()));
     const json& a = p["accesses"];
     line(

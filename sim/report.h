@@ -16,6 +16,7 @@ inline constexpr int kReportVersion = 1;
 struct TraceRun {
   std::string name;  // as given on the command line
   const Machine* machine = nullptr;
+  nlohmann::ordered_json input = nlohmann::ordered_json::object();  // format, reader counters
 };
 
 /// One process's statistics (one trace).

@@ -27,6 +27,9 @@ class ChampSimReader final : public RecordSource {
   ChampSimReader(std::istream& in, std::string name);
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return bytes_; }
+  std::vector<std::pair<std::string, uint64_t>> counters() const override {
+    return {{"records", bytes_ / kChampSimRecordBytes}};
+  }
 
  private:
   bool load_record();

@@ -39,6 +39,11 @@ class LackeyReader final : public RecordSource {
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return src_.bytes_read(); }
   const LackeyStats& stats() const { return stats_; }
+  std::vector<std::pair<std::string, uint64_t>> counters() const override {
+    return {{"instructions", stats_.instructions},   {"data_accesses", stats_.data_accesses},
+            {"syscalls_used", stats_.syscalls_used}, {"pkey_marks", stats_.pkey_marks},
+            {"lines_skipped", stats_.lines_skipped}, {"sizes_clamped", stats_.sizes_clamped}};
+  }
 
  private:
   struct Line {

@@ -3,6 +3,8 @@
 // the simulator consumes. One virtual call per record.
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "isa/instr.h"
 
@@ -15,6 +17,8 @@ class RecordSource {
   virtual bool next(isa::Instr& out) = 0;
   /// Input consumed so far and in total (0 if unknown), for progress.
   virtual uint64_t bytes_read() const = 0;
+  /// Reader-specific counters for the report (lines skipped, ...).
+  virtual std::vector<std::pair<std::string, uint64_t>> counters() const { return {}; }
 };
 
 }  // namespace pkusim::traces

@@ -159,8 +159,11 @@ int cmd_run(const std::vector<std::string>& args) {
     std::vector<sim::TraceRun> runs;
     for (const std::string& path : traces) {
       machines.push_back(std::make_unique<sim::Machine>(params.machine));
-      sim::replay_file(path, *machines.back(), vm["format"].as<std::string>());
-      runs.push_back({path, machines.back().get()});
+      const sim::ReplayResult r =
+          sim::replay_file(path, *machines.back(), vm["format"].as<std::string>());
+      nlohmann::ordered_json input = {{"format", r.format}, {"compression", r.compression}};
+      for (const auto& [k, v] : r.input_counters) input[k] = v;
+      runs.push_back({path, machines.back().get(), input});
     }
     return write_report(vm, sim::report_json(runs));
   }

@@ -205,6 +205,8 @@ void System::add_trace(const std::string& path, const std::string& format) {
   p.file = std::move(t.stream);
   p.file_bytes = t.size_bytes;
   p.reader = std::move(t.source);
+  p.format = t.format;
+  p.compression = t.compression;
   p.machine->set_auto_map(t.auto_map);
 }
 

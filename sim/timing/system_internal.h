@@ -75,6 +75,7 @@ struct System::Process {
   std::vector<int> core_of_thread = std::vector<int>(traces::kMaxThreads, -1);
   bool done = false;
   uint64_t file_bytes = 0;
+  std::string format = "generated", compression = "none";
   Outcome last;
   uint64_t expectations = 0, expectations_failed = 0;
   std::array<uint64_t, isa::kNumOps> syscall_cycles{};

@@ -136,6 +136,9 @@ json System::report() const {
                        {"target_cycles", p.shootdown_target_cycles}};
     j["stale_permission_accesses"] = p.machine->mmu_totals().stale_permission_hits;
     j["expectations"] = {{"checked", p.expectations}, {"failed", p.expectations_failed}};
+    json input = {{"format", p.format}, {"compression", p.compression}};
+    for (const auto& [k, v] : p.reader->counters()) input[k] = v;
+    j["input"] = input;
     procs.push_back(j);
   }
   r["processes"] = procs;

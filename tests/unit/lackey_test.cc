@@ -90,3 +90,35 @@ TEST_CASE("a lackey replay maps pages on first touch and counts them", "[machine
   CHECK(m.stats().auto_mapped_pages >= 4);  // code pages, stack, 0x5000000
   CHECK(m.stats().accesses[unsigned(sim::AccessKind::kFetch)] == 4);
 }
+
+TEST_CASE("protection-key marks of the tracing shim become records", "[trace][lackey]") {
+  const std::string log =
+      "I  0401ab70,3\n"
+      "**42** PKUSIM pkey_alloc 1\n"
+      "**42** PKUSIM pkey_mprotect 4841000 1000 3 1\n"
+      "SYSCALL[42,1](10) sys_mprotect ( 0x4841000, 4096, 3 )[sync] --> Success(0x0) \n"
+      "**42** PKUSIM wrpkru 55555550\n"
+      "**42** PKUSIM rdpkru\n"
+      "**42** PKUSIM pkey_free 1\n"
+      "**42** PKUSIM pkey_mprotect 4841000 1000 1 -1\n"
+      "**42** PKUSIM bogus 1\n";
+  traces::LackeyStats st;
+  const auto v = read_all(log, &st);
+  REQUIRE(v.size() == 8);
+  CHECK(v[1].op == isa::Op::kPkeyAlloc);
+  CHECK(v[1].value == 1);
+  CHECK(v[1].continuation);
+  CHECK(v[2].op == isa::Op::kPkeyMprotect);
+  CHECK(v[2].addr == 0x4841000);
+  CHECK(v[2].len == 0x1000);
+  CHECK(v[2].key == 1);
+  CHECK(v[3].op == isa::Op::kMprotect);  // the real mprotect: keeps the key
+  CHECK(v[4].op == isa::Op::kWrpkru);
+  CHECK(v[4].value == 0x55555550);
+  CHECK(v[5].op == isa::Op::kRdpkru);
+  CHECK(v[6].op == isa::Op::kPkeyFree);
+  CHECK(v[6].key == 1);
+  CHECK(v[7].op == isa::Op::kMprotect);  // key -1: a plain mprotect
+  CHECK(st.pkey_marks == 6);
+  CHECK(st.lines_skipped == 1);
+}
