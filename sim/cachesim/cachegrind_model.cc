@@ -73,22 +73,18 @@ void CgSim::instruction(uint64_t addr, unsigned size) {
   }
 }
 
-void CgSim::read(uint64_t addr, unsigned size) {
+void CgSim::data(uint64_t addr, unsigned size, uint64_t& refs, uint64_t& l1_misses,
+                 uint64_t& ll_misses) {
   size = std::min(size, min_line_);
-  ++c_.Dr;
+  ++refs;
   if (d1_.ref_is_miss(addr, size)) {
-    ++c_.D1mr;
-    if (ll_.ref_is_miss(addr, size)) ++c_.DLmr;
+    ++l1_misses;
+    if (ll_.ref_is_miss(addr, size)) ++ll_misses;
   }
 }
 
-void CgSim::write(uint64_t addr, unsigned size) {
-  size = std::min(size, min_line_);
-  ++c_.Dw;
-  if (d1_.ref_is_miss(addr, size)) {
-    ++c_.D1mw;
-    if (ll_.ref_is_miss(addr, size)) ++c_.DLmw;
-  }
-}
+void CgSim::read(uint64_t addr, unsigned size) { data(addr, size, c_.Dr, c_.D1mr, c_.DLmr); }
+
+void CgSim::write(uint64_t addr, unsigned size) { data(addr, size, c_.Dw, c_.D1mw, c_.DLmw); }
 
 }  // namespace pkusim::sim

@@ -59,6 +59,7 @@ class CgSim {
   const CgCounters& counters() const { return c_; }
 
  private:
+  void data(uint64_t addr, unsigned size, uint64_t& refs, uint64_t& l1_misses, uint64_t& ll_misses);
   CgCache i1_, d1_, ll_;
   unsigned min_line_;
   CgCounters c_;

@@ -4,23 +4,21 @@
 
 namespace pkusim::sim {
 
-unsigned LruPolicy::victim(unsigned set) const {
-  const uint64_t* s = &stamp_[size_t{set} * ways_];
+namespace {
+/// The way with the smallest stamp: least recently used (LRU) or filled (FIFO).
+unsigned oldest(const std::vector<uint64_t>& stamps, unsigned set, unsigned ways) {
+  const uint64_t* s = &stamps[size_t{set} * ways];
   unsigned v = 0;
-  for (unsigned w = 1; w < ways_; ++w) {
+  for (unsigned w = 1; w < ways; ++w) {
     if (s[w] < s[v]) v = w;
   }
   return v;
 }
+}  // namespace
 
-unsigned FifoPolicy::victim(unsigned set) const {
-  const uint64_t* s = &stamp_[size_t{set} * ways_];
-  unsigned v = 0;
-  for (unsigned w = 1; w < ways_; ++w) {
-    if (s[w] < s[v]) v = w;
-  }
-  return v;
-}
+unsigned LruPolicy::victim(unsigned set) const { return oldest(stamp_, set, ways_); }
+
+unsigned FifoPolicy::victim(unsigned set) const { return oldest(stamp_, set, ways_); }
 
 unsigned RandomPolicy::victim(unsigned) {
   state_ ^= state_ << 13;
