@@ -165,7 +165,9 @@ int cmd_run(const std::vector<std::string>& args) {
       for (const auto& [k, v] : r.input_counters) input[k] = v;
       runs.push_back({path, machines.back().get(), input});
     }
-    return write_report(vm, sim::report_json(runs));
+    nlohmann::ordered_json report = sim::report_json(runs);
+    report["config"] = cfg.values();
+    return write_report(vm, report);
   }
   sim::System system(params, cfg.values());
   for (const std::string& path : traces) system.add_trace(path, vm["format"].as<std::string>());
