@@ -158,12 +158,16 @@ uint64_t Kernel::leaf_entry(uint64_t la, isa::PageSize* size) const {
   }
 }
 
-void Kernel::install_page(unsigned /*tid*/, Vma& v, uint64_t la, bool write) {
+void Kernel::install_page(unsigned tid, Vma& v, uint64_t la, bool write) {
   const uint64_t page = la & ~(isa::page_bytes(v.page) - 1);
   const uint64_t slot = leaf_slot(page, v.page, true);
   const PagingEntry old_e{mem_.read64(slot)};
   if (v.hugetlb() && old_e.present() && !old_e.page_size()) {
     // A page table left by earlier 4 KiB mappings: it is empty; give it back.
+    // A paging-structure cache may still point to it, so flush first, as
+    // Linux does before freeing page tables (tlb_flush with freed_tables).
+    write_pte(slot, 0);
+    flush_tlb_range(tid, page, page + isa::page_bytes(v.page), isa::page_shift(v.page));
     mem_.free_frame(old_e.address(mem_.maxphyaddr()), isa::PageSize::k4K);
   }
   if (write || v.hugetlb()) {

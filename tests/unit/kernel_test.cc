@@ -168,3 +168,19 @@ TEST_CASE("the execute-only key is allocated once and hidden from pkey_free", "[
   CHECK(run(m, free).err == sim::kEinval);
   CHECK(run(m, pkey_alloc()).ret == 2);
 }
+
+TEST_CASE("a huge page over an old page table flushes the PSC before freeing it", "[kernel][mmu]") {
+  sim::Machine m{sim::MachineConfig{}};
+  const uint64_t base = 0x7f0000200000ull;  // 2 MiB aligned
+  run(m, mmap(base, kPage, kRW));
+  REQUIRE_FALSE(run(m, store(base)).fault);  // a page table for this 2 MiB region
+  run(m, munmap(base, kPage));
+  // A fault in the same region caches the PDE (pointing to the now empty table).
+  CHECK(run(m, load(base + 5 * kPage)).si_code == sim::kSegvMaperr);
+  REQUIRE(run(m, mmap(base, 2ull << 20, kRW, isa::kMapHuge2M)).err == 0);
+  const sim::Outcome o = run(m, store(base + 5 * kPage));  // must walk the new 2 MiB leaf
+  CHECK_FALSE(o.fault);
+  isa::PageSize size;
+  CHECK(PagingEntry{m.kernel().leaf_entry(base, &size)}.present());
+  CHECK(size == isa::PageSize::k2M);
+}
