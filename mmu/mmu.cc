@@ -11,10 +11,14 @@ Mmu::Mmu(const MmuConfig& cfg, MemoryPort& port)
       maxphyaddr_(cfg.maxphyaddr),
       port_(port) {}
 
-TranslateResult Mmu::fault(uint64_t la, uint32_t error) {
+TranslateResult Mmu::fault(uint64_t la, uint32_t error, unsigned tlb_level) {
   ++stats_.page_faults;
+  // A #PF invalidates the TLB and paging-structure-cache entries for the
+  // faulting address (SDM 4.10.4.1).
   tlbs_.invalidate_page(la, regs_.pcid());
+  psc_.invalidate_address(la, regs_.pcid());
   TranslateResult r;
+  r.tlb_level = tlb_level;
   r.exception = isa::Exception::kPageFault;
   r.error.raw = error;
   return r;
@@ -34,7 +38,7 @@ TranslateResult Mmu::translate(uint64_t la, AccessType type, bool user_mode, isa
   const TlbLookup hit = tlbs_.lookup(la, pcid, fetch);
   if (hit.translation) {
     const uint32_t error = check_access(*hit.translation, type, user_mode, regs_, pkru);
-    if (error) return fault(la, error);
+    if (error) return fault(la, error, hit.level);
     if (verify_port_) {
       const WalkResult truth = walk(la, type, user_mode, regs_, maxphyaddr_, *verify_port_, nullptr,
                                     /*update_ad=*/false);

@@ -35,7 +35,7 @@ struct TranslateResult {
   isa::Exception exception = isa::Exception::kNone;
   isa::PfErrorCode error{};
   uint64_t pa = 0;
-  unsigned tlb_level = 0;  // 1, 2 on a hit; 0 if it walked
+  unsigned tlb_level = 0;  // 1, 2 on a hit (also when the hit faulted); 0 if it walked
   bool walked = false;
 };
 
@@ -80,7 +80,7 @@ class Mmu {
   const MmuStats& stats() const { return stats_; }
 
  private:
-  TranslateResult fault(uint64_t la, uint32_t error);
+  TranslateResult fault(uint64_t la, uint32_t error, unsigned tlb_level = 0);
 
   isa::ControlRegs regs_;
   Tlbs tlbs_;

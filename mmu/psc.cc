@@ -52,6 +52,16 @@ void Psc::fill(uint64_t la, uint16_t pcid, isa::Level level, uint64_t table_pa, 
   *victim = PscEntry{tag, table_pa, ++clock_, pcid, true, writable, user, xd};
 }
 
+void Psc::invalidate_address(uint64_t la, uint16_t pcid) {
+  static constexpr isa::Level kLevels[3] = {isa::Level::kPd, isa::Level::kPdpt, isa::Level::kPml4};
+  for (unsigned k = 0; k < 3; ++k) {
+    const uint64_t tag = la >> isa::level_shift(kLevels[k]);
+    for (PscEntry& e : arrays_[k]) {
+      if (e.valid && e.tag == tag && e.pcid == pcid) e.valid = false;
+    }
+  }
+}
+
 void Psc::flush(uint16_t pcid, bool all_pcids) {
   for (auto& a : arrays_) {
     for (PscEntry& e : a) {

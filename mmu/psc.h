@@ -37,6 +37,8 @@ class Psc {
   /// Caches a non-leaf entry at `level` (kPml4, kPdpt or kPd) pointing to `table_pa`.
   void fill(uint64_t la, uint16_t pcid, isa::Level level, uint64_t table_pa, bool writable,
             bool user, bool xd);
+  /// Drops the entries that would be used for `la` (what a #PF does).
+  void invalidate_address(uint64_t la, uint16_t pcid);
   /// Drops every entry of `pcid` (or all PCIDs).
   void flush(uint16_t pcid, bool all_pcids);
   bool enabled() const { return enabled_; }

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "traces/text_reader.h"
+
 namespace pkusim::sim {
 
 const char* access_kind_name(AccessKind k) {
@@ -43,6 +45,7 @@ Machine::Machine(const MachineConfig& cfg, mmu::PhysMem* shared_mem, MachineHook
 }
 
 void Machine::switch_thread(unsigned tid) {
+  if (tid >= traces::kMaxThreads) throw std::invalid_argument("thread id out of range");
   if (!kernel_.thread_exists(tid)) {
     // clone(): the new thread starts with the creator's PKRU (Linux
     // copy_thread: p->thread.pkru = read_pkru()); thread 0 with the default.

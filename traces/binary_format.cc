@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "traces/trace_error.h"
+#include "traces/validate.h"
 
 namespace pkusim::traces {
 
@@ -183,6 +184,11 @@ bool BinaryReader::load_block() {
   offset_ += sizeof h;
   const uint32_t packed = get_u32(h), raw = get_u32(h + 4), count = get_u32(h + 8);
   if (packed == 0 && raw == 0 && count == 0) {
+    // The end marker must end the file: zeros over lost blocks, or two
+    // traces concatenated, are errors, not a shorter trace.
+    if (in_.peek() != std::char_traits<char>::eof()) {
+      fail(block_offset_, "data after the end marker (a damaged or concatenated trace?)");
+    }
     ended_ = true;
     return false;
   }
@@ -293,6 +299,9 @@ bool BinaryReader::next(isa::Instr& out) {
   }
   pos_ = size_t(p - raw_.data());
   if (--left_ == 0 && pos_ != raw_.size()) bad();
+  if (const std::string problem = record_problem(out); !problem.empty()) {
+    fail(block_offset_, "invalid record in block: " + problem);
+  }
   return true;
 }
 

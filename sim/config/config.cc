@@ -314,6 +314,14 @@ void Config::validate() const {
                                     size, ways, line));
     }
     const uint64_t sets = uint64_t(size / (ways * line));
+    constexpr uint64_t kMaxSets = uint64_t{1} << 24;
+    if (sets > kMaxSets) {
+      throw ConfigError(
+          "", base + ".size_bytes",
+          fmt::format("{} bytes / ({} ways x {} bytes) = {} sets: at most {} sets are "
+                      "supported",
+                      size, ways, line, sets, kMaxSets));
+    }
     if (!std::has_single_bit(sets)) {
       throw ConfigError("", base + ".size_bytes",
                         fmt::format("{} bytes / ({} ways x {} bytes) = {} sets: the set count must "

@@ -142,7 +142,7 @@ std::vector<ParamSpec> make_specs() {
   }
   p.push_back(i("dram.latency_cycles", 208, "cycles", 1, 100000,
                 "DRAM access latency beyond the LLC", "~80 ns at 2.6 GHz, pku-spec.md 5 [S]"));
-  p.push_back(f("dram.bandwidth_bytes_per_cycle", 49.0, "bytes/cycle", 0.01, 10000,
+  p.push_back(f("dram.bandwidth_bytes_per_cycle", 49.0, "bytes/cycle", 1, 10000,
                 "Peak DRAM bandwidth shared by all cores",
                 "6 x DDR4-2666 = 128 GB/s at 2.6 GHz [S]"));
   // Kernel.

@@ -5,12 +5,10 @@
 namespace pkusim::sim {
 
 namespace {
-/// floor(a * b / c) without overflow for c < 2^32 (latencies), in integers.
+/// floor(a * b / c) without overflow (c > 0).
 uint64_t share_of(uint64_t a, uint64_t b, uint64_t c) {
-  const uint64_t q = b / c, r = b % c;
-  // a * b / c = a * q + a * r / c; a * r may overflow, so split a too.
-  const uint64_t aq = a / c, ar = a % c;
-  return a * q + aq * r + (ar * r) / c;
+  __extension__ using u128 = unsigned __int128;  // GCC/Clang; -Wpedantic-clean
+  return static_cast<uint64_t>(u128{a} * b / c);
 }
 }  // namespace
 
@@ -129,6 +127,36 @@ void CoreTimer::attribute(uint64_t delta, const Latency& lat) {
     if (lat.parts[s] > lat.parts[largest]) largest = s;
   }
   stack_[largest] += stall - given;
+}
+
+void CoreTimer::compute_batch(uint64_t n, uint64_t latency) {
+  Latency lat;
+  lat.add(Stall::kBase, latency);
+  // Enough single steps for the older work in the ROB to retire.
+  const uint64_t warm =
+      std::min<uint64_t>(n, 2ull * p_.rob_entries + 2ull * p_.dispatch_width + latency);
+  for (uint64_t i = 0; i < warm; ++i) finish(dispatch(Kind::kCompute) + latency, lat);
+  const unsigned w = std::min(p_.dispatch_width, p_.retire_width);
+  const uint64_t cycles = (n - warm) / w;
+  if (cycles == 0) {
+    for (uint64_t i = warm; i < n; ++i) finish(dispatch(Kind::kCompute) + latency, lat);
+    return;
+  }
+  // Steady state: w instructions dispatch and retire per cycle, a fixed lag
+  // apart; advance both clocks by whole cycles.
+  const uint64_t m = cycles * w;
+  dispatch_cycle_ += cycles;
+  last_retire_ += cycles;
+  stack_[unsigned(Stall::kBase)] += cycles;
+  instructions_ += m;
+  // The ROB then holds the last rob_entries of them, retiring w per cycle.
+  rob_pos_ = static_cast<unsigned>((rob_pos_ + m) % p_.rob_entries);
+  for (unsigned k = 1; k <= p_.rob_entries && k <= m; ++k) {
+    const unsigned slot = (rob_pos_ + p_.rob_entries - k) % p_.rob_entries;
+    const uint64_t back = (k - 1) / w;
+    rob_[slot] = last_retire_ > back ? last_retire_ - back : 0;
+  }
+  for (uint64_t i = warm + m; i < n; ++i) finish(dispatch(Kind::kCompute) + latency, lat);
 }
 
 void CoreTimer::interrupt(uint64_t at, const Latency& lat) {

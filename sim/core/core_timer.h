@@ -76,6 +76,10 @@ class CoreTimer {
   /// Completes the instruction dispatched last: it completes at `complete`;
   /// `lat` says what its latency was made of (for the CPI stack).
   void finish(uint64_t complete, const Latency& lat);
+  /// `n` compute instructions of `latency` cycles each: per instruction until
+  /// the pipeline is in steady state, then in closed form (so `compute 10^11`
+  /// takes no time to simulate).
+  void compute_batch(uint64_t n, uint64_t latency);
   /// Adds `delta` retirement-timeline cycles to the CPI stack.
   void attribute(uint64_t delta, const Latency& lat);
   /// A store's queue entry stays busy until its data is written (after retirement).

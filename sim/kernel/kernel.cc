@@ -167,7 +167,8 @@ void Kernel::install_page(unsigned tid, Vma& v, uint64_t la, bool write) {
     // A paging-structure cache may still point to it, so flush first, as
     // Linux does before freeing page tables (tlb_flush with freed_tables).
     write_pte(slot, 0);
-    flush_tlb_range(tid, page, page + isa::page_bytes(v.page), isa::page_shift(v.page));
+    flush_tlb_range(tid, page, page + isa::page_bytes(v.page), isa::page_shift(v.page),
+                    /*freed_tables=*/true);
     mem_.free_frame(old_e.address(mem_.maxphyaddr()), isa::PageSize::k4K);
   }
   if (write || v.hugetlb()) {
@@ -245,9 +246,12 @@ FaultOutcome Kernel::page_fault(unsigned tid, uint64_t la, mmu::AccessType type,
 
 // --------------------------------------------------------------- TLB flush
 
-void Kernel::flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigned stride_shift) {
+void Kernel::flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigned stride_shift,
+                             bool freed_tables) {
   ++stats_.flush_ranges;
-  if (!cfg_.flush) {
+  // The `none` policy skips permission flushes, never the one that makes a
+  // freed page table unreachable (a stale PSC entry would point into it).
+  if (!cfg_.flush && !freed_tables) {
     ++stats_.skipped_flushes;
     return;
   }
@@ -333,9 +337,10 @@ SyscallResult Kernel::mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t pr
   if (len > kTaskSize || addr > kTaskSize - len) return {-kEnomem, kEnomem};
   if (addr < kMmapMinAddr) return {-kEperm, kEperm};
   const uint64_t end = addr + len;
-  if (range_splits_hugetlb(addr, end)) return {-kEinval, kEinval};
+  // do_mmap picks the execute-only key before mmap_region can fail.
   int pkey = 0;
   if (prot == isa::kProtExec) pkey = std::max(execute_only_key(tid), 0);
+  if (range_splits_hugetlb(addr, end)) return {-kEinval, kEinval};
   unmap_range(tid, addr, end);
   Vma v;
   v.start = addr;
@@ -364,7 +369,9 @@ void Kernel::populate(unsigned tid, uint64_t start, uint64_t end) {
     const uint64_t step = isa::page_bytes(v->page);
     for (uint64_t a = std::max(start, v->start); a < std::min(end, v->end); a += step) {
       const uint64_t slot = leaf_slot(a, v->page, true);
-      if (populated(PagingEntry{mem_.read64(slot)})) continue;
+      const PagingEntry e{mem_.read64(slot)};
+      // A hugetlb slot holding a table pointer left by 4K mappings is empty.
+      if (populated(e) && !(v->hugetlb() && !e.page_size())) continue;
       install_page(tid, *v, a, write);
       ++stats_.populated_pages;
     }

@@ -159,7 +159,8 @@ class Kernel {
   int execute_only_key(unsigned tid);
 
   // TLB flush policy (flush_tlb_mm_range).
-  void flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigned stride_shift);
+  void flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigned stride_shift,
+                       bool freed_tables = false);
 
   KernelConfig cfg_;
   mmu::PhysMem& mem_;

@@ -99,15 +99,30 @@ class System::Hooks final : public MachineHooks {
     ctx.serialize_after = true;
   }
 
+  /// Charges the pending system-call entry, once, before the kernel's work.
+  void enter_kernel() {
+    if (ctx.pending_entry) {
+      const uint64_t c = ctx.pending_entry;
+      ctx.pending_entry = 0;
+      advance(Stall::kSyscall, c);
+    }
+  }
+
   void pte_written(uint64_t pa) override {
+    enter_kernel();
     const MemAccess a = s_.memory_.access(ctx.core->id, pa, true, false, ctx.cursor);
     advance(ctx.kernel, a.latency + s_.p_.kernel.per_pte_cycles);
   }
-  void vma_touched() override { advance(ctx.kernel, s_.p_.kernel.per_vma_cycles); }
+  void vma_touched() override {
+    enter_kernel();
+    advance(ctx.kernel, s_.p_.kernel.per_vma_cycles);
+  }
   void local_flush(unsigned, uint64_t invlpgs, bool full) override {
+    enter_kernel();
     advance(Stall::kTlbFlush, flush_cycles(invlpgs, full));
   }
   void remote_flush(unsigned, unsigned target, uint64_t invlpgs, bool full) override {
+    enter_kernel();
     const KernelCosts& k = s_.p_.kernel;
     ++ctx.ipis;
     const uint64_t arrival = ctx.cursor + ctx.ipis * k.ipi_send_cycles + k.ipi_delivery_cycles;
@@ -160,15 +175,14 @@ System::Core& System::core_of(const Process& p, unsigned tid) {
 }
 
 namespace {
-/// Highest thread id a text trace names (a cheap scan, no full parse).
+/// Highest thread id a trace names (any format: lackey and ChampSim have one thread).
 unsigned highest_thread(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
+  traces::OpenedTrace t = traces::open_trace(path);
+  if (t.format == "lackey" || t.format == "champsim") return 0;
   unsigned hi = 0;
-  while (std::getline(in, line)) {
-    const size_t k = line.find_first_not_of(" \t");
-    if (k == std::string::npos || line.compare(k, 7, "thread ") != 0) continue;
-    hi = std::max(hi, static_cast<unsigned>(std::strtoul(line.c_str() + k + 7, nullptr, 0)));
+  isa::Instr rec;
+  while (t.source->next(rec)) {
+    if (rec.op == isa::Op::kThread) hi = std::max(hi, static_cast<unsigned>(rec.value));
   }
   return hi;
 }
@@ -240,12 +254,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
 
   if (in.op == isa::Op::kCompute && !in.has_ip) {
     p.last = m.execute(in);
-    Latency lat;
-    lat.add(Stall::kBase, p_.compute_latency_cycles);
-    for (uint64_t i = 0; i < in.value; ++i) {
-      const uint64_t d = c.timer.dispatch(CoreTimer::Kind::kCompute);
-      c.timer.finish(d + p_.compute_latency_cycles, lat);
-    }
+    c.timer.compute_batch(in.value, p_.compute_latency_cycles);
     return;
   }
 
@@ -277,14 +286,17 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
     } else {
       base += k.vma_op_cycles;
     }
-    p.hooks->advance(Stall::kSyscall, base);
+    // Charged when the kernel is entered: not if the syscall's fetch faults.
+    ctx.pending_entry = base;
     ctx.kernel = Stall::kSyscall;
     populated_before = m.kernel().stats().populated_pages;
   }
 
   p.last = m.execute(in);
+  const bool executed = !(p.last.fault && p.last.fault_kind == AccessKind::kFetch);
+  if (executed) p.hooks->enter_kernel();
 
-  switch (in.op) {
+  switch (executed ? in.op : isa::Op::kThread) {
     case isa::Op::kWrpkru: {
       // PKRU is not renamed: a WRPKRU waits for the previous one to complete.
       const uint64_t issue = c.timer.wrpkru_issue(ctx.cursor);
@@ -306,7 +318,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
     default:
       break;
   }
-  if (isa::is_syscall(in.op)) {
+  if (isa::is_syscall(in.op) && executed) {
     const uint64_t populated = m.kernel().stats().populated_pages - populated_before;
     p.hooks->advance(Stall::kSyscall, populated * k.populate_page_cycles);
     p.syscall_cycles[unsigned(in.op)] += ctx.cursor - d;

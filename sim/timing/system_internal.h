@@ -89,6 +89,7 @@ struct Ctx {
   Latency lat;
   Stall kernel = Stall::kSyscall;  // where kernel work is charged
   bool serialize_after = false;
+  uint64_t pending_entry = 0;  // system-call entry not yet charged
   unsigned ipis = 0;
   uint64_t ack_max = 0;
 };

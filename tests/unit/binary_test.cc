@@ -139,11 +139,60 @@ TEST_CASE("bad binary traces name the byte offset", "[trace][binary][bad]") {
 
 TEST_CASE("binary traces are recognized by their magic", "[trace][binary]") {
   const auto p = std::filesystem::temp_directory_path() / "pkusim-binary-test.anything";
-  std::ofstream(p, std::ios::binary) << to_binary({isa::Instr{}});
+  isa::Instr one;
+  one.value = 1;  // compute 1
+  std::ofstream(p, std::ios::binary) << to_binary({one});
   traces::OpenedTrace t = traces::open_trace(p.string());
   CHECK(t.format == "binary");
   isa::Instr i;
   CHECK(t.source->next(i));
   CHECK_FALSE(t.source->next(i));
   std::filesystem::remove(p);
+}
+
+TEST_CASE("binary records are held to the text grammar's rules", "[trace][binary][bad]") {
+  const auto one = [](auto&& setup) {
+    isa::Instr i;
+    i.value = 1;
+    setup(i);
+    return error_of(to_binary({i}));
+  };
+  CHECK_THAT(one([](isa::Instr& i) {
+               i.op = isa::Op::kThread;
+               i.value = 0xFFFFFFFF;
+             }),
+             Catch::EndsWith("invalid record in block: thread id 4294967295 (expected 0 to 1023)"));
+  CHECK_THAT(one([](isa::Instr& i) {
+               i.op = isa::Op::kMmap;
+               i.addr = 0x7f0000001000;
+               i.len = 2 << 20;
+               i.flags = isa::kMapHuge2M;
+             }),
+             Catch::Contains("not aligned to 2097152 bytes"));
+  CHECK_THAT(one([](isa::Instr& i) {
+               i.op = isa::Op::kMmap;
+               i.prot = 8;
+             }),
+             Catch::Contains("unknown PROT bits 0x8"));
+  CHECK_THAT(one([](isa::Instr& i) {
+               i.op = isa::Op::kWrpkru;
+               i.value = 1ull << 32;
+             }),
+             Catch::Contains("wider than 32 bits"));
+  CHECK_THAT(one([](isa::Instr& i) {
+               i.has_ip = true;
+               i.ip_size = 0;
+             }),
+             Catch::Contains("instruction length 0"));
+  CHECK_THAT(one([](isa::Instr& i) { i.value = 0; }), Catch::Contains("compute count 0"));
+}
+
+TEST_CASE("nothing may follow a binary trace's end marker", "[trace][binary][bad]") {
+  isa::Instr i;
+  i.value = 1;
+  const std::string a = to_binary({i});
+  CHECK_THAT(error_of(a + a), Catch::Contains("data after the end marker"));
+  std::string zeroed = a;
+  zeroed.append(64, '\0');
+  CHECK_THAT(error_of(zeroed), Catch::Contains("data after the end marker"));
 }

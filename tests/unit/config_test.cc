@@ -170,3 +170,11 @@ TEST_CASE("bad config: a number too large for JSON is a config error", "[config]
   CHECK_THAT(overlay_error("{\"core\": {\"rob_entries\": 2e2222222222}}"),
              Catch::StartsWith("my.json: not valid JSON:"));
 }
+
+TEST_CASE("bad config: caches too large to simulate, bandwidth below a byte per cycle",
+          "[config][bad]") {
+  CHECK_THAT(overlay_error("{\"cache\": {\"llc\": {\"size_bytes\": 274877906944, \"ways\": 1}}}"),
+             Catch::Contains("at most 16777216 sets are supported"));
+  CHECK_THAT(overlay_error("{\"dram\": {\"bandwidth_bytes_per_cycle\": 0.5}}"),
+             Catch::Contains("0.5 is out of range"));
+}

@@ -184,3 +184,37 @@ TEST_CASE("a huge page over an old page table flushes the PSC before freeing it"
   CHECK(PagingEntry{m.kernel().leaf_entry(base, &size)}.present());
   CHECK(size == isa::PageSize::k2M);
 }
+
+TEST_CASE("the none policy still flushes before freeing a page table", "[kernel][mmu]") {
+  // Review finding: the PDE cache kept pointing at a freed table.
+  sim::MachineConfig cfg;
+  cfg.kernel.flush = false;
+  sim::Machine m{cfg};
+  const uint64_t base = 0x7f0000000000ull;
+  run(m, mmap(base, kPage, kRW, isa::kMapPopulate));
+  run(m, munmap(base, kPage));
+  REQUIRE(run(m, mmap(base, 2ull << 20, kRW, isa::kMapHuge2M)).err == 0);
+  CHECK_FALSE(run(m, load(base + kPage)).fault);
+}
+
+TEST_CASE("MAP_POPULATE of a huge page over an old page table populates it", "[kernel]") {
+  sim::Machine m{sim::MachineConfig{}};
+  const uint64_t base = 0x7f0000000000ull;
+  run(m, mmap(base, kPage, kRW, isa::kMapPopulate));
+  run(m, munmap(base, kPage));
+  run(m, mmap(base, 2ull << 20, kRW, isa::kMapHuge2M | isa::kMapPopulate));
+  CHECK(m.kernel().stats().populated_pages == 2);  // the 4K page, then the 2M page
+  const uint64_t faults = m.mmu_totals().page_faults;
+  CHECK_FALSE(run(m, load(base + kPage)).fault);
+  CHECK(m.mmu_totals().page_faults == faults);  // no demand fault
+}
+
+TEST_CASE("mmap PROT_EXEC takes the execute-only key even when the split then fails",
+          "[kernel][pku]") {
+  sim::Machine m{sim::MachineConfig{}};
+  const uint64_t huge = 0x7f0000200000ull;
+  run(m, mmap(huge, 2ull << 20, kRW, isa::kMapHuge2M));
+  CHECK(run(m, mmap(huge + kPage, kPage, kX)).err == sim::kEinval);  // splits the hugetlb VMA
+  CHECK(m.kernel().execute_only_pkey() == 1);                        // do_mmap allocated it first
+  CHECK(run(m, pkey_alloc()).ret == 2);
+}

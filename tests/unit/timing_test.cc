@@ -280,3 +280,33 @@ TEST_CASE("the flush ceiling is a parameter", "[kernel]") {
   CHECK(zero["processes"][0]["invalidations"]["local_invlpg"] == 0);
   CHECK(big["processes"][0]["invalidations"]["local_invlpg"] == 256);
 }
+
+TEST_CASE("compute N in closed form matches N single instructions", "[core]") {
+  const std::string setup = "mmap 0x7f0000000000 1M rw populate\n" + spread_pages(4, "load");
+  const json batch = run_timed(setup + "compute 20000\n" + spread_pages(4, "load"));
+  const json single = run_timed(setup + repeat("compute 1\n", 20000) + spread_pages(4, "load"));
+  CHECK(batch["total"]["instructions"] == single["total"]["instructions"]);
+  const double a = double(cycles(batch)), b = double(cycles(single));
+  CHECK(a == Approx(b).epsilon(0.001));
+  // And huge counts take no time: 10^12 instructions at IPC 4.
+  const json huge = run_timed("compute 1000000000000\n");
+  CHECK(cycles(huge) == Approx(2.5e11).epsilon(1e-6));
+}
+
+TEST_CASE("review findings of the timed system stay fixed", "[system]") {
+  // A fault on a TLB hit (PKU denied) is not a page walk.
+  const json pk = run_timed(
+      "mmap 0x7f0000000000 4K rw populate\nload 0x7f0000000000 8\n"
+      "wrpkru 0x55555557\n" +
+      repeat("load 0x7f0000000000 8\n", 10));
+  // The first denied load hits the TLB (no walk); its #PF drops the entry,
+  // so each later one walks: 1 + 9. The timed count equals the MMU's.
+  CHECK(pk["cores"][0]["walks"]["count"] == 10);
+  CHECK(pk["cores"][0]["walks"]["count"] == pk["processes"][0]["walks"]["total"]);
+  CHECK(pk["processes"][0]["faults"]["total"] == 10);
+  // A system call whose fetch faults is not charged as a call.
+  const json sc = run_timed("mmap 0x7f0000000000 4K rw @0x400000\n");
+  CHECK(sc["processes"][0]["syscalls"]["mmap"]["calls"] == 0);
+  CHECK(sc["processes"][0]["syscalls"]["mmap"]["cycles"] == 0);
+  CHECK(sc["total"]["cpi_stack"]["syscall"] == 0);
+}
