@@ -106,6 +106,7 @@ class Machine {
   unsigned current_thread() const { return current_; }
   void set_auto_map(bool on) { cfg_.auto_map = on; }
   const Kernel& kernel() const { return kernel_; }
+  const mmu::PhysMem& phys_mem() const { return mem_; }
   Kernel& kernel() { return kernel_; }
   /// The MMU of thread `tid`'s core, or null if the thread does not exist.
   const mmu::Mmu* mmu(unsigned tid) const {

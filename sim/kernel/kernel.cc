@@ -169,7 +169,17 @@ void Kernel::install_page(unsigned tid, Vma& v, uint64_t la, bool write) {
     write_pte(slot, 0);
     flush_tlb_range(tid, page, page + isa::page_bytes(v.page), isa::page_shift(v.page),
                     /*freed_tables=*/true);
-    mem_.free_frame(old_e.address(mem_.maxphyaddr()), isa::PageSize::k4K);
+    const uint64_t table = old_e.address(mem_.maxphyaddr());
+    if (v.page == isa::PageSize::k1G) {
+      // A page directory: give back the page tables under it too.
+      for (unsigned i = 0; i < isa::kEntriesPerTable; ++i) {
+        const PagingEntry pde{mem_.read64(table + i * isa::kEntryBytes)};
+        if (pde.present() && !pde.page_size()) {
+          mem_.free_frame(pde.address(mem_.maxphyaddr()), isa::PageSize::k4K);
+        }
+      }
+    }
+    mem_.free_frame(table, isa::PageSize::k4K);
   }
   if (write || v.hugetlb()) {
     // do_anonymous_page / hugetlb_no_page: a new page, writable on a write fault.

@@ -218,3 +218,18 @@ TEST_CASE("mmap PROT_EXEC takes the execute-only key even when the split then fa
   CHECK(m.kernel().execute_only_pkey() == 1);                        // do_mmap allocated it first
   CHECK(run(m, pkey_alloc()).ret == 2);
 }
+
+TEST_CASE("a 1 GiB page over old 4K tables gives back the PD and its PTs", "[kernel]") {
+  sim::Machine m{sim::MachineConfig{}};
+  const uint64_t base = 0x7f0040000000ull;  // 1 GiB aligned
+  run(m, mmap(base, kPage, kRW, isa::kMapPopulate));
+  run(m, mmap(base + (4ull << 20), kPage, kRW, isa::kMapPopulate));  // a second PT
+  run(m, munmap(base, 8ull << 20));
+  const uint64_t tables = m.phys_mem().frames_in_use(isa::PageSize::k4K);
+  REQUIRE(run(m, mmap(base, 1ull << 30, kRW, isa::kMapHuge1G | isa::kMapPopulate)).err == 0);
+  CHECK(m.phys_mem().frames_in_use(isa::PageSize::k4K) == tables - 3);  // the PD and two PTs
+  CHECK_FALSE(run(m, load(base + (4ull << 20))).fault);
+  isa::PageSize size;
+  CHECK(PagingEntry{m.kernel().leaf_entry(base + 123, &size)}.present());
+  CHECK(size == isa::PageSize::k1G);
+}
