@@ -7,7 +7,8 @@
 #include <sys/mman.h>
 
 int main(void) {
-  unsigned char *key_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  unsigned char *key_page =
+      mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (key_page == MAP_FAILED) return 1;
   int pkey = pkey_alloc(0, 0);
   if (pkey < 0) return 2;

@@ -6,7 +6,8 @@
 #include <sys/mman.h>
 
 int main(void) {
-  volatile unsigned char *secret = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  volatile unsigned char *secret =
+      mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (secret == MAP_FAILED) return 1;
   secret[0] = 42;
   int pkey = pkey_alloc(0, PKEY_DISABLE_ACCESS);
