@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "traces/text_reader.h"
+#include "isa/linux_abi.h"
 
 namespace pkusim::sim {
 
@@ -11,11 +11,11 @@ bool expectation_holds(const isa::Instr& e, const Outcome& o) {
     case isa::ExpectKind::kOk:
       return !o.fault && o.err == 0;
     case isa::ExpectKind::kMaperr:
-      return o.fault && o.si_code == kSegvMaperr;
+      return o.fault && o.si_code == abi::kSegvMaperr;
     case isa::ExpectKind::kAccerr:
-      return o.fault && o.si_code == kSegvAccerr;
+      return o.fault && o.si_code == abi::kSegvAccerr;
     case isa::ExpectKind::kPkuerr:
-      return o.fault && o.si_code == kSegvPkuerr && o.pkey == static_cast<int>(e.value);
+      return o.fault && o.si_code == abi::kSegvPkuerr && o.pkey == static_cast<int>(e.value);
     case isa::ExpectKind::kErrno:
       return o.syscall && o.err == static_cast<int>(e.value);
     case isa::ExpectKind::kRet:
@@ -35,7 +35,7 @@ std::string describe_expectation(const isa::Instr& e) {
     case isa::ExpectKind::kPkuerr:
       return fmt::format("fault pkuerr {}", e.value);
     case isa::ExpectKind::kErrno:
-      return fmt::format("errno {}", traces::errno_name(static_cast<int>(e.value)));
+      return fmt::format("errno {}", abi::errno_name(static_cast<int>(e.value)));
     case isa::ExpectKind::kRet:
       return fmt::format("ret {:#x}", e.value);
   }
@@ -46,18 +46,18 @@ std::string describe_outcome(const Outcome& o) {
   if (o.fault) {
     const char* kind = access_kind_name(o.fault_kind);
     switch (o.si_code) {
-      case kSegvMaperr:
+      case abi::kSegvMaperr:
         return fmt::format("fault maperr ({} at {:#x})", kind, o.fault_addr);
-      case kSegvAccerr:
+      case abi::kSegvAccerr:
         return fmt::format("fault accerr ({} at {:#x})", kind, o.fault_addr);
-      case kSegvPkuerr:
+      case abi::kSegvPkuerr:
         return fmt::format("fault pkuerr {} ({} at {:#x})", o.pkey, kind, o.fault_addr);
       default:
         return fmt::format("fault SI_KERNEL (#GP: non-canonical address, {})", kind);
     }
   }
   if (o.syscall && o.err) {
-    const std::string_view name = traces::errno_name(o.err);
+    const std::string_view name = abi::errno_name(o.err);
     return name.empty() ? fmt::format("errno {}", o.err) : fmt::format("errno {}", name);
   }
   if (o.has_ret) return fmt::format("ok, ret {:#x}", o.ret);

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 
-#include "traces/text_reader.h"
 
 namespace pkusim::sim {
 
@@ -20,20 +19,6 @@ const char* access_kind_name(AccessKind k) {
   return "?";
 }
 
-const char* si_code_name(int si_code) {
-  switch (si_code) {
-    case kSegvMaperr:
-      return "SEGV_MAPERR";
-    case kSegvAccerr:
-      return "SEGV_ACCERR";
-    case kSegvPkuerr:
-      return "SEGV_PKUERR";
-    case kSiKernel:
-      return "SI_KERNEL";
-  }
-  return "?";
-}
-
 Machine::Machine(const MachineConfig& cfg, mmu::PhysMem* shared_mem, MachineHooks* hooks)
     : cfg_(cfg),
       own_mem_(shared_mem ? nullptr : std::make_unique<mmu::PhysMem>(cfg.mmu.maxphyaddr)),
@@ -45,7 +30,7 @@ Machine::Machine(const MachineConfig& cfg, mmu::PhysMem* shared_mem, MachineHook
 }
 
 void Machine::switch_thread(unsigned tid) {
-  if (tid >= traces::kMaxThreads) throw std::invalid_argument("thread id out of range");
+  if (tid >= abi::kMaxThreads) throw std::invalid_argument("thread id out of range");
   if (!kernel_.thread_exists(tid)) {
     // clone(): the new thread starts with the creator's PKRU (Linux
     // copy_thread: p->thread.pkru = read_pkru()); thread 0 with the default.
@@ -130,7 +115,7 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
     out.fault = true;
     out.si_code = f.si_code;
     out.pkey = f.pkey;
-    out.fault_addr = f.si_code == kSiKernel ? 0 : la;
+    out.fault_addr = f.si_code == abi::kSiKernel ? 0 : la;
     out.fault_kind = kind;
     return false;
   }
@@ -141,14 +126,14 @@ bool Machine::auto_map(uint64_t la, AccessKind kind, int si_code) {
   const uint64_t page = la & ~(isa::kPageBytes4K - 1);
   const uint8_t prot =
       isa::kProtRead | isa::kProtWrite | (kind == AccessKind::kFetch ? isa::kProtExec : uint8_t{0});
-  if (si_code == kSegvMaperr) {
+  if (si_code == abi::kSegvMaperr) {
     if (kernel_.mmap(current_, page, isa::kPageBytes4K, prot, 0).err) return false;
     auto_mapped_.insert(page);
     ++stats_.auto_mapped_pages;
     return true;
   }
   // A page mapped on first touch by data and now fetched from: add exec.
-  if (si_code == kSegvAccerr && kind == AccessKind::kFetch && auto_mapped_.count(page)) {
+  if (si_code == abi::kSegvAccerr && kind == AccessKind::kFetch && auto_mapped_.count(page)) {
     auto_mapped_.erase(page);  // once: a second ACCERR is real
     return kernel_.mprotect(current_, page, isa::kPageBytes4K, prot, -1).err == 0;
   }
@@ -169,13 +154,13 @@ bool Machine::access(uint64_t la, unsigned size, AccessKind kind, Outcome& out) 
 void Machine::record_fault(const Outcome& out) {
   ++stats_.faults;
   switch (out.si_code) {
-    case kSegvMaperr:
+    case abi::kSegvMaperr:
       ++stats_.faults_by_code[0];
       break;
-    case kSegvAccerr:
+    case abi::kSegvAccerr:
       ++stats_.faults_by_code[1];
       break;
-    case kSegvPkuerr:
+    case abi::kSegvPkuerr:
       ++stats_.faults_by_code[2];
       ++stats_.pkuerr_by_key[unsigned(out.pkey)];
       break;

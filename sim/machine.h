@@ -20,7 +20,6 @@ namespace pkusim::sim {
 enum class AccessKind : uint8_t { kLoad, kStore, kRmw, kFetch };
 inline constexpr unsigned kNumAccessKinds = 4;
 const char* access_kind_name(AccessKind k);
-const char* si_code_name(int si_code);
 
 /// What one record did, for `expect` and for the report.
 struct Outcome {

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "traces/text_reader.h"
+#include "isa/linux_abi.h"
 
 namespace pkusim::sim {
 
@@ -71,8 +71,8 @@ json process_json(const TraceRun& run) {
            {"instruction", f.instruction},
            {"address", fmt::format("{:#x}", f.addr)},
            {"access", access_kind_name(f.kind)},
-           {"si_code", si_code_name(f.si_code)}};
-    if (f.si_code == kSegvPkuerr) r["si_pkey"] = f.pkey;
+           {"si_code", std::string(abi::si_code_name(f.si_code))}};
+    if (f.si_code == abi::kSegvPkuerr) r["si_pkey"] = f.pkey;
     first.push_back(r);
   }
   faults["first"] = first;
@@ -87,7 +87,7 @@ json process_json(const TraceRun& run) {
     for (unsigned e = 0; e < res.size(); ++e) {
       calls += res[e];
       if (e && res[e]) {
-        const std::string_view name = traces::errno_name(int(e));
+        const std::string_view name = abi::errno_name(int(e));
         errors[name.empty() ? std::to_string(e) : std::string(name)] = res[e];
       }
     }

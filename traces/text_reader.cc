@@ -4,22 +4,13 @@
 
 #include <array>
 
+#include "isa/linux_abi.h"
 #include "isa/paging.h"
 #include "traces/trace_error.h"
 
 namespace pkusim::traces {
 
 namespace {
-
-constexpr std::array<ErrnoName, 9> kErrnos = {{{"EPERM", 1},
-                                               {"ENOENT", 2},
-                                               {"EFAULT", 14},
-                                               {"EBUSY", 16},
-                                               {"EEXIST", 17},
-                                               {"EINVAL", 22},
-                                               {"ENOSPC", 28},
-                                               {"ENOMEM", 12},
-                                               {"EACCES", 13}}};
 
 struct Token {
   std::string_view text;
@@ -169,20 +160,6 @@ void tokenize(std::string_view line, Tokens& out, const std::string& file, uint6
 }
 
 }  // namespace
-
-int errno_from_name(std::string_view name) {
-  for (const auto& e : kErrnos) {
-    if (e.name == name) return e.value;
-  }
-  return 0;
-}
-
-std::string_view errno_name(int value) {
-  for (const auto& e : kErrnos) {
-    if (e.value == value) return e.name;
-  }
-  return "";
-}
 
 TextReader::TextReader(std::istream& in, std::string name) : src_(in, std::move(name)) {}
 
@@ -346,9 +323,9 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
   } else if (kw == "thread") {
     out.op = isa::Op::kThread;
     out.value = p.number(1, "a thread id (0 to 1023)");
-    if (out.value >= kMaxThreads) {
+    if (out.value >= abi::kMaxThreads) {
       p.fail(1, fmt::format("thread id {} out of range: expected 0 to {}", out.value,
-                            kMaxThreads - 1));
+                            abi::kMaxThreads - 1));
     }
     end(2, "thread T");
   } else if (kw == "expect") {
@@ -376,10 +353,10 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
       }
     } else if (what == "errno") {
       const Token& tk = p.need(2, "an errno name such as EINVAL");
-      const int e = errno_from_name(tk.text);
+      const int e = abi::errno_from_name(tk.text);
       if (!e) {
         std::string names;
-        for (const auto& x : kErrnos)
+        for (const auto& x : abi::kErrnoNames)
           names += fmt::format("{}{}", names.empty() ? "" : ", ", x.name);
         p.fail(2, fmt::format("unknown errno '{}': expected one of {}", tk.text, names));
       }

@@ -14,16 +14,7 @@
 
 namespace pkusim::traces {
 
-inline constexpr unsigned kMaxThreads = 1024;
 inline constexpr unsigned kTextFormatVersion = 1;
-
-/// errno names an `expect errno` line may use, with Linux x86-64 values.
-struct ErrnoName {
-  std::string_view name;
-  int value;
-};
-int errno_from_name(std::string_view name);  // 0 if unknown
-std::string_view errno_name(int value);      // "" if unknown
 
 class TextReader final : public RecordSource {
  public:

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "traces/text_reader.h"
+#include "isa/linux_abi.h"
 
 namespace pkusim::traces {
 
@@ -80,7 +80,7 @@ void TextWriter::write(const isa::Instr& r) {
           line = fmt::format("expect fault pkuerr {}", r.value);
           break;
         case isa::ExpectKind::kErrno:
-          line = fmt::format("expect errno {}", errno_name(static_cast<int>(r.value)));
+          line = fmt::format("expect errno {}", abi::errno_name(static_cast<int>(r.value)));
           break;
         case isa::ExpectKind::kRet:
           line = fmt::format("expect ret {:#x}", r.value);

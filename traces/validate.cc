@@ -4,7 +4,7 @@
 
 #include "isa/paging.h"
 #include "isa/pkru.h"
-#include "traces/text_reader.h"
+#include "isa/linux_abi.h"
 
 namespace pkusim::traces {
 
@@ -59,8 +59,8 @@ std::string record_problem(const isa::Instr& r) {
       if (r.key < -1 || r.key > 0x7FFFFFFF) return fmt::format("key {} out of range", r.key);
       break;
     case isa::Op::kThread:
-      if (r.value >= kMaxThreads)
-        return fmt::format("thread id {} (expected 0 to {})", r.value, kMaxThreads - 1);
+      if (r.value >= abi::kMaxThreads)
+        return fmt::format("thread id {} (expected 0 to {})", r.value, abi::kMaxThreads - 1);
       break;
     case isa::Op::kExpect:
       if (r.expect > isa::ExpectKind::kRet) return "unknown assertion kind";

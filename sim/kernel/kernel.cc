@@ -199,12 +199,12 @@ FaultOutcome Kernel::page_fault(unsigned tid, uint64_t la, mmu::AccessType type,
                                 isa::PfErrorCode error) {
   FaultOutcome out;
   if (exc == isa::Exception::kGeneralProtection) {
-    out.si_code = kSiKernel;
+    out.si_code = abi::kSiKernel;
     return out;
   }
   Vma* v = la < kTaskSize ? vmas_.find(la) : nullptr;
   if (!v) {
-    out.si_code = kSegvMaperr;
+    out.si_code = abi::kSegvMaperr;
     return out;
   }
   const bool write = type == mmu::AccessType::kWrite;
@@ -214,12 +214,12 @@ FaultOutcome Kernel::page_fault(unsigned tid, uint64_t la, mmu::AccessType type,
   const bool key_denies = type != mmu::AccessType::kFetch &&
                           !(write ? pkru.allows_write(v->pkey) : pkru.allows_read(v->pkey));
   if (error.pk() || key_denies) {
-    out.si_code = kSegvPkuerr;
+    out.si_code = abi::kSegvPkuerr;
     out.pkey = v->pkey;
     return out;
   }
   if (write ? !(v->prot & isa::kProtWrite) : (error.p() || !v->accessible())) {
-    out.si_code = kSegvAccerr;
+    out.si_code = abi::kSegvAccerr;
     return out;
   }
   // handle_mm_fault.
@@ -343,14 +343,14 @@ int Kernel::execute_only_key(unsigned tid) {
 }
 
 SyscallResult Kernel::mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t prot, uint8_t flags) {
-  if (len == 0) return {-kEinval, kEinval};
-  if (len > kTaskSize || addr > kTaskSize - len) return {-kEnomem, kEnomem};
-  if (addr < kMmapMinAddr) return {-kEperm, kEperm};
+  if (len == 0) return {-abi::kEinval, abi::kEinval};
+  if (len > kTaskSize || addr > kTaskSize - len) return {-abi::kEnomem, abi::kEnomem};
+  if (addr < kMmapMinAddr) return {-abi::kEperm, abi::kEperm};
   const uint64_t end = addr + len;
   // do_mmap picks the execute-only key before mmap_region can fail.
   int pkey = 0;
   if (prot == isa::kProtExec) pkey = std::max(execute_only_key(tid), 0);
-  if (range_splits_hugetlb(addr, end)) return {-kEinval, kEinval};
+  if (range_splits_hugetlb(addr, end)) return {-abi::kEinval, abi::kEinval};
   unmap_range(tid, addr, end);
   Vma v;
   v.start = addr;
@@ -390,11 +390,11 @@ void Kernel::populate(unsigned tid, uint64_t start, uint64_t end) {
 
 SyscallResult Kernel::munmap(unsigned tid, uint64_t addr, uint64_t len) {
   if ((addr & (isa::kPageBytes4K - 1)) || addr > kTaskSize || len > kTaskSize - addr) {
-    return {-kEinval, kEinval};
+    return {-abi::kEinval, abi::kEinval};
   }
   const uint64_t end = addr + ((len + isa::kPageBytes4K - 1) & ~(isa::kPageBytes4K - 1));
-  if (end == addr) return {-kEinval, kEinval};
-  if (range_splits_hugetlb(addr, end)) return {-kEinval, kEinval};
+  if (end == addr) return {-abi::kEinval, abi::kEinval};
+  if (range_splits_hugetlb(addr, end)) return {-abi::kEinval, abi::kEinval};
   unmap_range(tid, addr, end);
   return {0, 0};
 }
@@ -432,23 +432,23 @@ int Kernel::change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey) 
 SyscallResult Kernel::mprotect(unsigned tid, uint64_t addr, uint64_t len, uint8_t prot,
                                int64_t pkey) {
   // do_mprotect_pkey, in its order of checks.
-  if (addr & (isa::kPageBytes4K - 1)) return {-kEinval, kEinval};
+  if (addr & (isa::kPageBytes4K - 1)) return {-abi::kEinval, abi::kEinval};
   if (len == 0) return {0, 0};
   const uint64_t aligned = (len + isa::kPageBytes4K - 1) & ~(isa::kPageBytes4K - 1);
   const uint64_t end = addr + aligned;
-  if (aligned == 0 || end <= addr) return {-kEnomem, kEnomem};
+  if (aligned == 0 || end <= addr) return {-abi::kEnomem, abi::kEnomem};
   const auto key_allocated = [&](int64_t k) {
     return k >= 0 && k < int64_t{isa::kNumPkeys} && k != exec_only_pkey_ && (pkey_map_ >> k) & 1;
   };
-  if (pkey != -1 && !key_allocated(pkey)) return {-kEinval, kEinval};
+  if (pkey != -1 && !key_allocated(pkey)) return {-abi::kEinval, abi::kEinval};
   Vma* v = vmas_.find_from(addr);
-  if (!v || v->start >= end || v->start > addr) return {-kEnomem, kEnomem};
+  if (!v || v->start >= end || v->start > addr) return {-abi::kEnomem, abi::kEnomem};
 
   int err = 0;
   uint64_t cur = addr;
   while (v && v->start < end) {
     if (v->start > cur) {  // a hole
-      err = kEnomem;
+      err = abi::kEnomem;
       break;
     }
     // arch_override_mprotect_pkey
@@ -465,7 +465,7 @@ SyscallResult Kernel::mprotect(unsigned tid, uint64_t addr, uint64_t len, uint8_
     const uint64_t hi = std::min(end, v->end);
     if (v->prot != prot || v->pkey != new_key) {
       if (v->hugetlb() && (lo % isa::page_bytes(v->page) || hi % isa::page_bytes(v->page))) {
-        err = kEinval;  // hugetlb_vm_op_split refuses an unaligned split
+        err = abi::kEinval;  // hugetlb_vm_op_split refuses an unaligned split
         break;
       }
       vmas_.split_at(lo);
@@ -476,15 +476,15 @@ SyscallResult Kernel::mprotect(unsigned tid, uint64_t addr, uint64_t len, uint8_
     cur = hi;
     v = cur < end ? vmas_.find_from(cur) : nullptr;
   }
-  if (!err && cur < end) err = kEnomem;
+  if (!err && cur < end) err = abi::kEnomem;
   vmas_.merge_range(addr, end);
   if (err) return {-err, err};
   return {0, 0};
 }
 
 SyscallResult Kernel::pkey_alloc(unsigned tid, uint32_t rights) {
-  if (rights & ~(isa::kPkeyDisableAccess | isa::kPkeyDisableWrite)) return {-kEinval, kEinval};
-  if (pkey_map_ == 0xFFFF) return {-kEnospc, kEnospc};
+  if (rights & ~(isa::kPkeyDisableAccess | isa::kPkeyDisableWrite)) return {-abi::kEinval, abi::kEinval};
+  if (pkey_map_ == 0xFFFF) return {-abi::kEnospc, abi::kEnospc};
   const int key = std::countr_one(pkey_map_);
   pkey_map_ |= uint16_t(1u << key);
   // arch_set_user_pkey_access: only the calling thread's PKRU changes.
@@ -499,7 +499,7 @@ SyscallResult Kernel::pkey_free(unsigned /*tid*/, int64_t pkey) {
   // mm_pkey_is_allocated: in range, not the execute-only key, and allocated.
   if (pkey < 0 || pkey >= int64_t{isa::kNumPkeys} || pkey == exec_only_pkey_ ||
       !((pkey_map_ >> pkey) & 1)) {
-    return {-kEinval, kEinval};
+    return {-abi::kEinval, abi::kEinval};
   }
   pkey_map_ &= uint16_t(~(1u << pkey));
   return {0, 0};

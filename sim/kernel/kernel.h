@@ -26,24 +26,13 @@
 
 #include "isa/fault.h"
 #include "isa/instr.h"
+#include "isa/linux_abi.h"
 #include "isa/pkru.h"
 #include "mmu/mmu.h"
 #include "mmu/phys_mem.h"
 #include "sim/kernel/vma.h"
 
 namespace pkusim::sim {
-
-// si_code values for SIGSEGV (uapi asm-generic/siginfo.h).
-inline constexpr int kSegvMaperr = 1;
-inline constexpr int kSegvAccerr = 2;
-inline constexpr int kSegvPkuerr = 4;
-inline constexpr int kSiKernel = 0x80;  // #GP: non-canonical address
-
-// errno values (Linux x86-64).
-inline constexpr int kEperm = 1;
-inline constexpr int kEnomem = 12;
-inline constexpr int kEinval = 22;
-inline constexpr int kEnospc = 28;
 
 /// Linux vm.mmap_min_addr default (mm/Kconfig DEFAULT_MMAP_MIN_ADDR on x86).
 inline constexpr uint64_t kMmapMinAddr = 0x10000;

@@ -72,7 +72,7 @@ struct System::Process {
   unsigned index = 0;
   unsigned base_core = 0;
   unsigned span = 0;  // cores reserved (0: not known yet)
-  std::vector<int> core_of_thread = std::vector<int>(traces::kMaxThreads, -1);
+  std::vector<int> core_of_thread = std::vector<int>(abi::kMaxThreads, -1);
   bool done = false;
   uint64_t file_bytes = 0;
   std::string format = "generated", compression = "none";

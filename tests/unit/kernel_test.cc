@@ -50,7 +50,7 @@ TEST_CASE("PTE bits follow the VMA: key, NX, PROT_NONE as not present", "[kernel
   const uint64_t frame = pte(m, kBase).address(46);
   REQUIRE(run(m, mprotect(kBase, kPage, 0)).err == 0);
   CHECK_FALSE(pte(m, kBase).present());
-  CHECK(run(m, load(kBase)).si_code == sim::kSegvAccerr);
+  CHECK(run(m, load(kBase)).si_code == abi::kSegvAccerr);
   REQUIRE(run(m, mprotect(kBase, kPage, kR | kX)).err == 0);
   CHECK(pte(m, kBase).present());
   CHECK_FALSE(pte(m, kBase).execute_disable());
@@ -102,7 +102,7 @@ TEST_CASE("another thread's core gets an IPI and flushes its TLB", "[kernel]") {
   CHECK(m.kernel().stats().ipis == 1);
   CHECK(m.kernel().stats().remote_invlpg == 2);
   run(m, thread(1));
-  CHECK(run(m, load(kBase)).si_code == sim::kSegvAccerr);  // not the stale entry
+  CHECK(run(m, load(kBase)).si_code == abi::kSegvAccerr);  // not the stale entry
   CHECK(m.mmu(1)->stats().invlpg == 2);
 }
 
@@ -138,7 +138,7 @@ TEST_CASE("munmap zaps PTEs and returns frames", "[kernel]") {
   CHECK_FALSE(pte(m, kBase + kPage).present());
   CHECK(pte(m, kBase).present());
   CHECK(m.kernel().vmas().size() == 2);
-  CHECK(run(m, load(kBase + kPage)).si_code == sim::kSegvMaperr);
+  CHECK(run(m, load(kBase + kPage)).si_code == abi::kSegvMaperr);
 }
 
 TEST_CASE("hugetlb mappings use 2 MiB leaves and refuse unaligned splits", "[kernel]") {
@@ -150,8 +150,8 @@ TEST_CASE("hugetlb mappings use 2 MiB leaves and refuse unaligned splits", "[ker
   CHECK(size == isa::PageSize::k2M);
   CHECK(e.present());
   CHECK(e.page_size());
-  CHECK(run(m, mprotect(huge, kPage, kR)).err == sim::kEinval);
-  CHECK(run(m, munmap(huge + kPage, kPage)).err == sim::kEinval);
+  CHECK(run(m, mprotect(huge, kPage, kR)).err == abi::kEinval);
+  CHECK(run(m, munmap(huge + kPage, kPage)).err == abi::kEinval);
   REQUIRE(run(m, mprotect(huge, 2ull << 20, kR)).err == 0);
   CHECK(m.kernel().stats().local_invlpg == 1);  // one INVLPG per 2 MiB stride
 }
@@ -165,7 +165,7 @@ TEST_CASE("the execute-only key is allocated once and hidden from pkey_free", "[
   isa::Instr free;
   free.op = isa::Op::kPkeyFree;
   free.key = key;
-  CHECK(run(m, free).err == sim::kEinval);
+  CHECK(run(m, free).err == abi::kEinval);
   CHECK(run(m, pkey_alloc()).ret == 2);
 }
 
@@ -176,7 +176,7 @@ TEST_CASE("a huge page over an old page table flushes the PSC before freeing it"
   REQUIRE_FALSE(run(m, store(base)).fault);  // a page table for this 2 MiB region
   run(m, munmap(base, kPage));
   // A fault in the same region caches the PDE (pointing to the now empty table).
-  CHECK(run(m, load(base + 5 * kPage)).si_code == sim::kSegvMaperr);
+  CHECK(run(m, load(base + 5 * kPage)).si_code == abi::kSegvMaperr);
   REQUIRE(run(m, mmap(base, 2ull << 20, kRW, isa::kMapHuge2M)).err == 0);
   const sim::Outcome o = run(m, store(base + 5 * kPage));  // must walk the new 2 MiB leaf
   CHECK_FALSE(o.fault);
@@ -214,7 +214,7 @@ TEST_CASE("mmap PROT_EXEC takes the execute-only key even when the split then fa
   sim::Machine m{sim::MachineConfig{}};
   const uint64_t huge = 0x7f0000200000ull;
   run(m, mmap(huge, 2ull << 20, kRW, isa::kMapHuge2M));
-  CHECK(run(m, mmap(huge + kPage, kPage, kX)).err == sim::kEinval);  // splits the hugetlb VMA
+  CHECK(run(m, mmap(huge + kPage, kPage, kX)).err == abi::kEinval);  // splits the hugetlb VMA
   CHECK(m.kernel().execute_only_pkey() == 1);                        // do_mmap allocated it first
   CHECK(run(m, pkey_alloc()).ret == 2);
 }

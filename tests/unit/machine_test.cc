@@ -23,7 +23,7 @@ TEST_CASE("faults are recorded with thread, instruction number and key", "[machi
   // An 8-byte access straddling into the key-1 page faults on the second page.
   const sim::Outcome o = m.execute(load(0x7f0000000ffc));
   CHECK(o.fault);
-  CHECK(o.si_code == sim::kSegvPkuerr);
+  CHECK(o.si_code == abi::kSegvPkuerr);
   CHECK(o.pkey == 1);
   CHECK(o.fault_addr == 0x7f0000001000);
   const auto& s = m.stats();
