@@ -23,12 +23,14 @@
 
 namespace pkusim::mmu {
 
+/// A core's MMU geometry. No defaults here: sim/ fills it from the
+/// parameter table (sim/machine_params.cc).
 struct MmuConfig {
-  TlbConfig tlb = TlbConfig::skylake();
-  unsigned maxphyaddr = 46;
-  unsigned psc_pml4_entries = 4;  // pku-spec.md 5.1 [U]: Intel does not publish PSC sizes
-  unsigned psc_pdpt_entries = 16;
-  unsigned psc_pde_entries = 32;
+  TlbConfig tlb;
+  unsigned maxphyaddr;
+  unsigned psc_pml4_entries;
+  unsigned psc_pdpt_entries;
+  unsigned psc_pde_entries;
 };
 
 struct TranslateResult {
@@ -58,8 +60,6 @@ struct MmuStats {
 class Mmu {
  public:
   Mmu(const MmuConfig& cfg, MemoryPort& port);
-  Mmu(const TlbConfig& tlb, unsigned maxphyaddr, MemoryPort& port)
-      : Mmu(MmuConfig{tlb, maxphyaddr, 0, 0, 0}, port) {}
 
   /// With a port, every TLB hit that allows an access is checked against the
   /// page tables in memory (a walk without side effects) to count stale hits.

@@ -5,19 +5,6 @@
 
 namespace pkusim::mmu {
 
-TlbConfig TlbConfig::skylake() {
-  using isa::PageSize;
-  TlbConfig c;
-  c.l1d = {{"dtlb_4k", 64, 4, size_bit(PageSize::k4K)},
-           {"dtlb_2m", 32, 4, size_bit(PageSize::k2M)},
-           {"dtlb_1g", 4, 4, size_bit(PageSize::k1G)}};
-  c.l1i = {{"itlb_4k", 128, 8, size_bit(PageSize::k4K)},
-           {"itlb_2m", 8, 8, size_bit(PageSize::k2M)}};
-  c.l2 = {{"stlb", 1536, 12, uint8_t(size_bit(PageSize::k4K) | size_bit(PageSize::k2M))},
-          {"stlb_1g", 16, 4, size_bit(PageSize::k1G)}};
-  return c;
-}
-
 TlbArray::TlbArray(const TlbArrayConfig& cfg) : cfg_(cfg), sets_(0) {
   if (cfg.ways == 0 || cfg.entries == 0 || cfg.entries % cfg.ways != 0) {
     throw std::invalid_argument("TLB '" + cfg.name +
@@ -104,9 +91,17 @@ unsigned TlbArray::valid_entries() const {
 }
 
 Tlbs::Tlbs(const TlbConfig& cfg) {
-  for (const auto& c : cfg.l1d) l1d_.emplace_back(c);
-  for (const auto& c : cfg.l1i) l1i_.emplace_back(c);
-  for (const auto& c : cfg.l2) l2_.emplace_back(c);
+  using isa::PageSize;
+  const auto add = [](std::vector<TlbArray>& v, const char* name, TlbArraySize s, uint8_t sizes) {
+    if (s.entries) v.emplace_back(TlbArrayConfig{name, s.entries, s.ways, sizes});
+  };
+  add(l1d_, "l1d_4k", cfg.l1d_4k, size_bit(PageSize::k4K));
+  add(l1d_, "l1d_2m", cfg.l1d_2m, size_bit(PageSize::k2M));
+  add(l1d_, "l1d_1g", cfg.l1d_1g, size_bit(PageSize::k1G));
+  add(l1i_, "l1i_4k", cfg.l1i_4k, size_bit(PageSize::k4K));
+  add(l1i_, "l1i_2m", cfg.l1i_2m, size_bit(PageSize::k2M));
+  add(l2_, "stlb", cfg.stlb, uint8_t(size_bit(PageSize::k4K) | size_bit(PageSize::k2M)));
+  add(l2_, "stlb_1g", cfg.stlb_1g, size_bit(PageSize::k1G));
 }
 
 TlbLookup Tlbs::lookup(uint64_t la, uint16_t pcid, bool fetch) {

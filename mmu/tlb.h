@@ -23,10 +23,20 @@ struct TlbArrayConfig {
   uint8_t page_sizes = 0;  // bit i set: holds isa::PageSize(i)
 };
 
+/// The size of one TLB array; 0 entries: the array is absent.
+struct TlbArraySize {
+  unsigned entries;
+  unsigned ways;
+};
+
+/// A core's TLB geometry in the shape of Intel's (SDM 4.10.3; Intel
+/// Optimization Manual Table 2-15): L1 data arrays per page size, L1
+/// instruction arrays, and second-level arrays shared by both sides.
 struct TlbConfig {
-  std::vector<TlbArrayConfig> l1d, l1i, l2;
-  /// Skylake-like geometry (pku-spec.md 5.1; Intel Optimization Manual Table 2-15).
-  static TlbConfig skylake();
+  TlbArraySize l1d_4k, l1d_2m, l1d_1g;
+  TlbArraySize l1i_4k, l1i_2m;
+  TlbArraySize stlb;     // 4 KiB and 2 MiB translations
+  TlbArraySize stlb_1g;  // 1 GiB translations
 };
 
 constexpr uint8_t size_bit(isa::PageSize s) { return uint8_t(1u << unsigned(s)); }

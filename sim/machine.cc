@@ -40,7 +40,7 @@ void Machine::switch_thread(unsigned tid) {
     mmus_[tid] = std::make_unique<mmu::Mmu>(cfg_.mmu, port);
     mmus_[tid]->regs().cr3 = kernel_.cr3();
     // Without invalidations, count the accesses that stale entries allow.
-    if (!cfg_.kernel.flush) mmus_[tid]->set_verify_port(&port_);
+    if (!cfg_.kernel.flushes()) mmus_[tid]->set_verify_port(&port_);
     kernel_.create_thread(tid, pkru);
     kernel_.attach_mmu(tid, mmus_[tid].get());
   }

@@ -13,6 +13,7 @@
 #include "isa/instr.h"
 #include "mmu/mmu.h"
 #include "mmu/phys_mem.h"
+#include "sim/config/param.h"
 #include "sim/kernel/kernel.h"
 
 namespace pkusim::sim {
@@ -63,14 +64,20 @@ struct MachineStats {
   std::array<std::array<uint64_t, kErrnoSlots>, isa::kNumOps> syscall_results{};
 };
 
+/// The functional machine's parameters; filled from the config by
+/// machine_param_table() (sim/machine_params.cc).
 struct MachineConfig {
-  mmu::MmuConfig mmu{};  // Skylake-like TLBs and PSCs; MAXPHYADDR 46
-  KernelConfig kernel{};
+  mmu::MmuConfig mmu;
+  KernelConfig kernel;
   /// Map pages on first touch when nothing maps them (read-write, plus exec
   /// for fetches): for traces of real programs whose start-up mappings were
-  /// made before tracing began (lackey).
+  /// made before tracing began (lackey). Set from the trace's format.
   bool auto_map = false;
 };
+/// system.maxphyaddr, tlb.* geometry, mmu.psc_*, kernel.flush_*.
+const ParamTable<MachineConfig>& machine_param_table();
+/// The machine of a validated config.
+inline MachineConfig machine_config(const Config& c) { return machine_param_table().bind(c); }
 
 /// How a timing model follows the functional machine: it supplies each
 /// thread's memory port (so walks go through its caches) and hears of every

@@ -18,6 +18,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "sim/config/param.h"
+
 namespace pkusim::sim {
 
 /// CPI-stack categories.
@@ -36,15 +38,22 @@ enum class Stall : uint8_t {
 inline constexpr unsigned kNumStalls = 10;
 const char* stall_name(Stall s);
 
+/// The core's parameters; filled from the config by core_param_table().
 struct CoreParams {
-  unsigned dispatch_width = 4;
-  unsigned retire_width = 4;
-  unsigned rob_entries = 224;
-  unsigned lq_entries = 72;
-  unsigned sq_entries = 56;
-  unsigned mshrs = 12;
-  bool wrpkru_blocks_younger_memory = true;
+  unsigned dispatch_width;
+  unsigned retire_width;
+  unsigned rob_entries;
+  unsigned lq_entries;
+  unsigned sq_entries;
+  unsigned mshrs;
+  uint64_t compute_latency_cycles;
+  uint64_t wrpkru_latency_cycles;
+  bool wrpkru_blocks_younger_memory;
+  bool wrpkru_drains_rob;
+  uint64_t rdpkru_latency_cycles;
 };
+/// The core.* parameters, bound to CoreParams.
+const ParamTable<CoreParams>& core_param_table();
 
 /// The latency of one instruction, by component.
 struct Latency {

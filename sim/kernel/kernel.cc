@@ -261,7 +261,7 @@ void Kernel::flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigne
   ++stats_.flush_ranges;
   // The `none` policy skips permission flushes, never the one that makes a
   // freed page table unreachable (a stale PSC entry would point into it).
-  if (!cfg_.flush && !freed_tables) {
+  if (!cfg_.flushes() && !freed_tables) {
     ++stats_.skipped_flushes;
     return;
   }

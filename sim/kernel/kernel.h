@@ -22,6 +22,8 @@
 // page-table freeing on munmap, NUMA hinting, userfaultfd, soft-dirty.
 #include <cstdint>
 #include <functional>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "isa/fault.h"
@@ -39,11 +41,21 @@ inline constexpr uint64_t kMmapMinAddr = 0x10000;
 /// tlb_single_page_flush_ceiling (arch/x86/mm/tlb.c; Hansen 2014).
 inline constexpr unsigned kLinuxFlushCeiling = 33;
 
+/// What the kernel does after changing PTEs (kernel.flush_policy).
+enum class FlushPolicy : uint8_t {
+  kLinux,  // flush_tlb_mm_range as Linux does it
+  kNone,   // rewrite PTEs but skip every invalidation (an unsafe ablation)
+};
+/// The policies by their config names, in `pkusim config describe` order.
+inline constexpr std::pair<std::string_view, FlushPolicy> kFlushPolicies[] = {
+    {"linux", FlushPolicy::kLinux}, {"none", FlushPolicy::kNone}};
+
+/// The kernel's policy parameters; filled from the config (machine_params.cc).
 struct KernelConfig {
-  unsigned flush_ceiling = kLinuxFlushCeiling;
-  /// false: rewrite PTEs but skip every invalidation (the `none` ablation).
-  bool flush = true;
-  uint16_t pcid = 1;  // the process's PCID on every core
+  unsigned flush_ceiling;
+  FlushPolicy flush_policy;
+  uint16_t pcid;  // the process's PCID on every core (set by whoever runs it)
+  bool flushes() const { return flush_policy != FlushPolicy::kNone; }
 };
 
 /// What a timing model needs to know of the kernel's work: stores to page

@@ -10,13 +10,14 @@
 
 namespace pkusim::sim {
 
+/// One cache's geometry; filled from the config (memory_params.cc).
 struct CacheConfig {
   std::string name;
-  uint64_t size_bytes = 0;
-  unsigned ways = 0;
-  unsigned line_bytes = 64;
-  unsigned latency_cycles = 0;
-  std::string replacement = "lru";
+  uint64_t size_bytes;
+  unsigned ways;
+  unsigned line_bytes;
+  unsigned latency_cycles;
+  std::string replacement;
 };
 
 struct CacheStats {

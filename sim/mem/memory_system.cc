@@ -5,20 +5,6 @@
 
 namespace pkusim::sim {
 
-const char* mem_level_name(MemLevel l) {
-  switch (l) {
-    case MemLevel::kL1:
-      return "l1";
-    case MemLevel::kL2:
-      return "l2";
-    case MemLevel::kLlc:
-      return "llc";
-    case MemLevel::kDram:
-      return "dram";
-  }
-  return "?";
-}
-
 MemorySystem::MemorySystem(const MemoryParams& p, unsigned cores) : p_(p) {
   for (unsigned c = 0; c < cores; ++c) {
     l1i_.push_back(std::make_unique<Cache>(p.l1i));

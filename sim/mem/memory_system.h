@@ -14,18 +14,24 @@
 #include <memory>
 #include <vector>
 
+#include "sim/config/param.h"
 #include "sim/mem/cache.h"
 
 namespace pkusim::sim {
 
 enum class MemLevel : uint8_t { kL1, kL2, kLlc, kDram };
-const char* mem_level_name(MemLevel l);
+/// Level names, indexed by MemLevel (report labels).
+inline constexpr const char* kMemLevelNames[] = {"l1", "l2", "llc", "dram"};
 
+/// The hierarchy's parameters; filled from the config by memory_param_table().
 struct MemoryParams {
   CacheConfig l1i, l1d, l2, llc;
-  uint64_t dram_latency_cycles = 208;
-  double dram_bytes_per_cycle = 49.0;
+  unsigned line_bytes;
+  uint64_t dram_latency_cycles;
+  double dram_bytes_per_cycle;
 };
+/// The cache.* and dram.* parameters, bound to MemoryParams.
+const ParamTable<MemoryParams>& memory_param_table();
 
 struct MemAccess {
   uint64_t latency = 0;

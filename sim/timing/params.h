@@ -1,43 +1,34 @@
 #pragma once
-// The typed view of a validated Config that the timed system is built from.
+// The typed parameters of the timed machine, each part filled from a
+// validated Config by its component's parameter table: the system (cores,
+// clock, scheduling, walk timing), the core, the functional machine (MMU
+// geometry, flush policy), the memory hierarchy and the kernel's costs.
 #include <cstdint>
 
 #include "sim/config/config.h"
 #include "sim/core/core_timer.h"
+#include "sim/kernel/kernel_costs.h"
 #include "sim/machine.h"
 #include "sim/mem/memory_system.h"
 
 namespace pkusim::sim {
 
-struct KernelCosts {
-  uint64_t syscall_cycles = 0;  // entry + exit, KPTI extra included
-  uint64_t vma_op_cycles = 0;
-  uint64_t per_vma_cycles = 0;
-  uint64_t per_pte_cycles = 0;
-  uint64_t pkey_op_cycles = 0;
-  uint64_t invlpg_cycles = 0;
-  uint64_t full_flush_cycles = 0;
-  uint64_t ipi_send_cycles = 0;
-  uint64_t ipi_delivery_cycles = 0;
-  uint64_t ipi_handler_cycles = 0;
-  uint64_t ipi_ack_cycles = 0;
-  uint64_t minor_fault_cycles = 0;
-  uint64_t populate_page_cycles = 0;
-  uint64_t signal_delivery_cycles = 0;
+/// system.cores, system.frequency_ghz, system.quantum_records and the
+/// timing of the MMU (tlb.stlb_latency_cycles, mmu.walkers, mmu.walk_entry_level).
+struct SystemParams {
+  unsigned cores;
+  double frequency_ghz;
+  unsigned quantum_records;
+  uint64_t stlb_latency_cycles;
+  unsigned walkers;
+  MemLevel walk_entry;
 };
+const ParamTable<SystemParams>& system_param_table();
 
 struct TimingParams {
-  unsigned cores = 8;
-  double frequency_ghz = 2.6;
+  SystemParams system;
   CoreParams core;
-  uint64_t compute_latency_cycles = 1;
-  uint64_t wrpkru_latency_cycles = 25;
-  bool wrpkru_drains_rob = false;
-  uint64_t rdpkru_latency_cycles = 2;
-  MachineConfig machine;  // MMU geometry and kernel policy
-  uint64_t stlb_latency_cycles = 9;
-  unsigned walkers = 2;
-  MemLevel walk_entry = MemLevel::kL1;
+  MachineConfig machine;
   MemoryParams memory;
   KernelCosts kernel;
 };

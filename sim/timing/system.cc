@@ -48,7 +48,7 @@ class System::Hooks final : public MachineHooks {
     Core& c = *ctx.core;
     const uint64_t walk = c.port.take();
     if (r.exception == isa::Exception::kGeneralProtection || r.tlb_level == 1) return;
-    const uint64_t stlb = s_.p_.stlb_latency_cycles;
+    const uint64_t stlb = s_.p_.system.stlb_latency_cycles;
     if (r.tlb_level == 2) {
       advance(Stall::kPageWalk, stlb);
       return;
@@ -162,8 +162,8 @@ System::System(const TimingParams& p, json effective_config)
     : p_(p),
       config_json_(std::move(effective_config)),
       mem_(p.machine.mmu.maxphyaddr),
-      memory_(p.memory, p.cores) {
-  for (unsigned c = 0; c < p.cores; ++c) {
+      memory_(p.memory, p.system.cores) {
+  for (unsigned c = 0; c < p.system.cores; ++c) {
     cores_.push_back(std::make_unique<Core>(c, p, mem_, memory_));
   }
 }
@@ -254,7 +254,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
 
   if (in.op == isa::Op::kCompute && !in.has_ip) {
     p.last = m.execute(in);
-    c.timer.compute_batch(in.value, p_.compute_latency_cycles);
+    c.timer.compute_batch(in.value, p_.core.compute_latency_cycles);
     return;
   }
 
@@ -263,7 +263,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   if (in.op == isa::Op::kLoad || in.op == isa::Op::kRmw) kind = CoreTimer::Kind::kLoad;
   if (in.op == isa::Op::kStore) kind = CoreTimer::Kind::kStore;
   if (in.op == isa::Op::kWrpkru) {
-    kind = p_.wrpkru_drains_rob ? CoreTimer::Kind::kSerializing : CoreTimer::Kind::kWrpkru;
+    kind = p_.core.wrpkru_drains_rob ? CoreTimer::Kind::kSerializing : CoreTimer::Kind::kWrpkru;
   }
   const uint64_t d = c.timer.dispatch(kind, !in.continuation);
   ctx = Ctx{};
@@ -280,7 +280,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
 
   uint64_t populated_before = 0;
   if (isa::is_syscall(in.op)) {
-    uint64_t base = k.syscall_cycles;
+    uint64_t base = k.entry_exit_cycles();
     if (in.op == isa::Op::kPkeyAlloc || in.op == isa::Op::kPkeyFree) {
       base += k.pkey_op_cycles;
     } else {
@@ -300,19 +300,19 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
     case isa::Op::kWrpkru: {
       // PKRU is not renamed: a WRPKRU waits for the previous one to complete.
       const uint64_t issue = c.timer.wrpkru_issue(ctx.cursor);
-      p.hooks->advance(Stall::kWrpkru, issue - ctx.cursor + p_.wrpkru_latency_cycles);
+      p.hooks->advance(Stall::kWrpkru, issue - ctx.cursor + p_.core.wrpkru_latency_cycles);
       break;
     }
     case isa::Op::kRdpkru:
-      p.hooks->advance(Stall::kBase, p_.rdpkru_latency_cycles);
+      p.hooks->advance(Stall::kBase, p_.core.rdpkru_latency_cycles);
       break;
     case isa::Op::kCompute:  // with a fetch; its count is 1 in practice
-      p.hooks->advance(Stall::kBase, p_.compute_latency_cycles);
+      p.hooks->advance(Stall::kBase, p_.core.compute_latency_cycles);
       for (uint64_t i = 1; i < in.value; ++i) {
         c.timer.finish(ctx.cursor, ctx.lat);
         ctx.lat = Latency{};
-        ctx.lat.add(Stall::kBase, p_.compute_latency_cycles);
-        ctx.cursor = c.timer.dispatch(CoreTimer::Kind::kCompute) + p_.compute_latency_cycles;
+        ctx.lat.add(Stall::kBase, p_.core.compute_latency_cycles);
+        ctx.cursor = c.timer.dispatch(CoreTimer::Kind::kCompute) + p_.core.compute_latency_cycles;
       }
       break;
     default:
@@ -365,7 +365,7 @@ void System::run(const RunOptions& opt) {
       }
     }
     if (!next) break;
-    for (int k = 0; k < 64 && step(*next); ++k) ++records;
+    for (unsigned k = 0; k < p_.system.quantum_records && step(*next); ++k) ++records;
     if (opt.heartbeat && (records & 0xFFFF) < 64) {
       const auto now = clock::now();
       if (now - last_beat >= std::chrono::seconds(1)) {

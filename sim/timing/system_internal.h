@@ -49,7 +49,7 @@ struct Interrupt {
 
 struct System::Core {
   Core(unsigned i, const TimingParams& p, mmu::PhysMem& mem, MemorySystem& ms)
-      : id(i), timer(p.core), port(mem, ms, i, p.walk_entry), walker_free(p.walkers, 0) {}
+      : id(i), timer(p.core), port(mem, ms, i, p.system.walk_entry), walker_free(p.system.walkers, 0) {}
   unsigned id;
   CoreTimer timer;
   TimingPort port;

@@ -115,7 +115,7 @@ json System::report() const {
   total["instructions"] = instructions;
   total["cycles"] = cycles;
   total["ipc"] = round4(ratio(instructions, cycles));
-  total["time_ns"] = round4(double(cycles) / p_.frequency_ghz);
+  total["time_ns"] = round4(double(cycles) / p_.system.frequency_ghz);
   total["cpi_stack"] = cpi_json(stack);
   r["total"] = total;
   r["cores"] = cores;

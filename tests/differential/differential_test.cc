@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "sim/config/config.h"
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -217,7 +219,7 @@ TEST_CASE("generated streams round-trip through the text trace format", "[diff][
     std::ofstream os(path);
     os << text;
   }
-  sim::Machine machine{sim::MachineConfig{}};
+  sim::Machine machine{sim::machine_config(sim::Config::defaults())};
   const sim::ReplayResult rr = sim::replay_file(path.string(), machine);
   std::filesystem::remove(path);
   CHECK(rr.expectations > 3000);
@@ -267,7 +269,7 @@ TEST_CASE("reference model: Linux corner cases", "[diff][reference]") {
   // Each record also goes to a Machine: these directed cases are differential
   // too, for corners a random stream reaches only rarely.
   ReferenceModel m;
-  sim::Machine machine{sim::MachineConfig{}};
+  sim::Machine machine{sim::machine_config(sim::Config::defaults())};
   auto run = [&](const isa::Instr& in) {
     const Result r = m.execute(in);
     const Result s = from_sim(machine.execute(in));
@@ -430,15 +432,15 @@ TEST_CASE("the harness catches a wrong model and minimizes the evidence", "[diff
   // every TLB invalidation (the `none` flush ablation): stale translations
   // must show up as mismatches.
   Setup no_flush;
-  no_flush.machine.kernel.flush = false;
+  no_flush.machine.kernel.flush_policy = sim::FlushPolicy::kNone;
   struct Case {
     const char* name;
     Setup setup;
   };
   const Case cases[] = {
-      {"rmw checked as a read", Setup{{}, Flaw::kRmwIsRead}},
-      {"straddle checks one page", Setup{{}, Flaw::kStraddleOnePage}},
-      {"mprotect(x) keeps the key", Setup{{}, Flaw::kMprotectKeepsKey}},
+      {"rmw checked as a read", Setup{sim::machine_config(sim::Config::defaults()), Flaw::kRmwIsRead}},
+      {"straddle checks one page", Setup{sim::machine_config(sim::Config::defaults()), Flaw::kStraddleOnePage}},
+      {"mprotect(x) keeps the key", Setup{sim::machine_config(sim::Config::defaults()), Flaw::kMprotectKeepsKey}},
       {"simulator without TLB flushes", no_flush},
   };
   for (const Case& c : cases) {

@@ -80,7 +80,7 @@ struct SeedResult {
 /// every real run) and the reference's deliberate flaw (none in real runs).
 /// A non-default setup exists to show that the harness notices a wrong model.
 struct Setup {
-  sim::MachineConfig machine{};
+  sim::MachineConfig machine = sim::machine_config(sim::Config::defaults());
   Flaw flaw = Flaw::kNone;
 };
 

@@ -2,6 +2,8 @@
 // observe directly: PTE contents, flush counts, shootdowns.
 #include <catch2/catch.hpp>
 
+#include "sim/config/config.h"
+
 #include "instr_builders.h"
 #include "sim/machine.h"
 
@@ -20,7 +22,7 @@ PagingEntry pte(const sim::Machine& m, uint64_t la) {
 }  // namespace
 
 TEST_CASE("a read fault maps the zero page read-only; a write copies it", "[kernel]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   REQUIRE(run(m, mmap(kBase, kPage, kRW)).ret == kBase);
   CHECK_FALSE(pte(m, kBase).present());
   REQUIRE_FALSE(run(m, load(kBase)).fault);
@@ -39,7 +41,7 @@ TEST_CASE("a read fault maps the zero page read-only; a write copies it", "[kern
 }
 
 TEST_CASE("PTE bits follow the VMA: key, NX, PROT_NONE as not present", "[kernel][pku]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   run(m, mmap(kBase, 4 * kPage, kRW, isa::kMapPopulate));
   REQUIRE(run(m, pkey_alloc()).ret == 1);
   REQUIRE(run(m, pkey_mprotect(kBase, kPage, kRW, 1)).err == 0);
@@ -61,7 +63,7 @@ TEST_CASE("PTE bits follow the VMA: key, NX, PROT_NONE as not present", "[kernel
 
 TEST_CASE("mprotect of n present pages: INVLPG up to 33, a full flush from 34", "[kernel]") {
   for (unsigned n = 1; n <= 64; ++n) {
-    sim::Machine m{sim::MachineConfig{}};
+    sim::Machine m{sim::machine_config(sim::Config::defaults())};
     run(m, mmap(kBase, 64 * kPage, kRW, isa::kMapPopulate));
     const auto before = m.kernel().stats();
     REQUIRE(run(m, mprotect(kBase, n * kPage, kR)).err == 0);
@@ -80,7 +82,7 @@ TEST_CASE("mprotect of n present pages: INVLPG up to 33, a full flush from 34", 
 }
 
 TEST_CASE("only pages whose PTE changed are flushed; absent pages cost nothing", "[kernel]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   run(m, mmap(kBase, 100 * kPage, kRW));
   run(m, store(kBase + 10 * kPage));
   REQUIRE(run(m, mprotect(kBase, 100 * kPage, kR)).err == 0);
@@ -92,7 +94,7 @@ TEST_CASE("only pages whose PTE changed are flushed; absent pages cost nothing",
 }
 
 TEST_CASE("another thread's core gets an IPI and flushes its TLB", "[kernel]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   run(m, mmap(kBase, 8 * kPage, kRW, isa::kMapPopulate));
   run(m, thread(1));
   REQUIRE_FALSE(run(m, load(kBase)).fault);  // thread 1 caches the translation
@@ -107,8 +109,8 @@ TEST_CASE("another thread's core gets an IPI and flushes its TLB", "[kernel]") {
 }
 
 TEST_CASE("flush policy none leaves stale rights in other TLBs", "[kernel]") {
-  sim::MachineConfig cfg;
-  cfg.kernel.flush = false;
+  sim::MachineConfig cfg = sim::machine_config(sim::Config::defaults());
+  cfg.kernel.flush_policy = sim::FlushPolicy::kNone;
   sim::Machine m{cfg};
   run(m, mmap(kBase, kPage, kRW, isa::kMapPopulate));
   REQUIRE_FALSE(run(m, store(kBase)).fault);
@@ -118,7 +120,7 @@ TEST_CASE("flush policy none leaves stale rights in other TLBs", "[kernel]") {
 }
 
 TEST_CASE("VMAs split on partial mprotect and merge back", "[kernel]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   run(m, mmap(kBase, 10 * kPage, kRW));
   CHECK(m.kernel().vmas().size() == 1);
   run(m, mprotect(kBase + 2 * kPage, 3 * kPage, kR));
@@ -130,7 +132,7 @@ TEST_CASE("VMAs split on partial mprotect and merge back", "[kernel]") {
 }
 
 TEST_CASE("munmap zaps PTEs and returns frames", "[kernel]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   run(m, mmap(kBase, 4 * kPage, kRW, isa::kMapPopulate));
   CHECK(m.kernel().stats().populated_pages == 4);
   REQUIRE(run(m, munmap(kBase + kPage, 2 * kPage)).err == 0);
@@ -142,7 +144,7 @@ TEST_CASE("munmap zaps PTEs and returns frames", "[kernel]") {
 }
 
 TEST_CASE("hugetlb mappings use 2 MiB leaves and refuse unaligned splits", "[kernel]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   const uint64_t huge = 0x7f00'0020'0000ull;
   REQUIRE(run(m, mmap(huge, 4ull << 20, kRW, isa::kMapHuge2M | isa::kMapPopulate)).ret == huge);
   isa::PageSize size;
@@ -157,7 +159,7 @@ TEST_CASE("hugetlb mappings use 2 MiB leaves and refuse unaligned splits", "[ker
 }
 
 TEST_CASE("the execute-only key is allocated once and hidden from pkey_free", "[kernel][pku]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   run(m, mmap(kBase, kPage, kX));
   const int key = m.kernel().execute_only_pkey();
   CHECK(key == 1);
@@ -170,7 +172,7 @@ TEST_CASE("the execute-only key is allocated once and hidden from pkey_free", "[
 }
 
 TEST_CASE("a huge page over an old page table flushes the PSC before freeing it", "[kernel][mmu]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   const uint64_t base = 0x7f0000200000ull;  // 2 MiB aligned
   run(m, mmap(base, kPage, kRW));
   REQUIRE_FALSE(run(m, store(base)).fault);  // a page table for this 2 MiB region
@@ -187,8 +189,8 @@ TEST_CASE("a huge page over an old page table flushes the PSC before freeing it"
 
 TEST_CASE("the none policy still flushes before freeing a page table", "[kernel][mmu]") {
   // Review finding: the PDE cache kept pointing at a freed table.
-  sim::MachineConfig cfg;
-  cfg.kernel.flush = false;
+  sim::MachineConfig cfg = sim::machine_config(sim::Config::defaults());
+  cfg.kernel.flush_policy = sim::FlushPolicy::kNone;
   sim::Machine m{cfg};
   const uint64_t base = 0x7f0000000000ull;
   run(m, mmap(base, kPage, kRW, isa::kMapPopulate));
@@ -198,7 +200,7 @@ TEST_CASE("the none policy still flushes before freeing a page table", "[kernel]
 }
 
 TEST_CASE("MAP_POPULATE of a huge page over an old page table populates it", "[kernel]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   const uint64_t base = 0x7f0000000000ull;
   run(m, mmap(base, kPage, kRW, isa::kMapPopulate));
   run(m, munmap(base, kPage));
@@ -211,7 +213,7 @@ TEST_CASE("MAP_POPULATE of a huge page over an old page table populates it", "[k
 
 TEST_CASE("mmap PROT_EXEC takes the execute-only key even when the split then fails",
           "[kernel][pku]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   const uint64_t huge = 0x7f0000200000ull;
   run(m, mmap(huge, 2ull << 20, kRW, isa::kMapHuge2M));
   CHECK(run(m, mmap(huge + kPage, kPage, kX)).err == abi::kEinval);  // splits the hugetlb VMA
@@ -220,7 +222,7 @@ TEST_CASE("mmap PROT_EXEC takes the execute-only key even when the split then fa
 }
 
 TEST_CASE("a 1 GiB page over old 4K tables gives back the PD and its PTs", "[kernel]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   const uint64_t base = 0x7f0040000000ull;  // 1 GiB aligned
   run(m, mmap(base, kPage, kRW, isa::kMapPopulate));
   run(m, mmap(base + (4ull << 20), kPage, kRW, isa::kMapPopulate));  // a second PT

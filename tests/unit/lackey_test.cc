@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+
+#include "sim/config/config.h"
 #include <sstream>
 #include <vector>
 
@@ -80,7 +82,7 @@ TEST_CASE("lackey lines become instructions, accesses and system calls", "[trace
 }
 
 TEST_CASE("a lackey replay maps pages on first touch and counts them", "[machine][lackey]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   m.set_auto_map(true);
   for (const isa::Instr& i : read_all(kLog)) {
     const sim::Outcome o = m.execute(i);

@@ -1,6 +1,8 @@
 #include "sim/machine.h"
 
 #include <catch2/catch.hpp>
+
+#include "sim/config/config.h"
 #include <sstream>
 
 #include "instr_builders.h"
@@ -12,7 +14,7 @@ using namespace pkusim;
 using namespace pkusim::test;
 
 TEST_CASE("faults are recorded with thread, instruction number and key", "[machine]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   m.execute(mmap(0x7f0000000000, 8192, kRW));
   m.execute(pkey_alloc(isa::kPkeyDisableAccess));
   m.execute(pkey_mprotect(0x7f0000001000, 4096, kRW, 1));
@@ -35,7 +37,7 @@ TEST_CASE("faults are recorded with thread, instruction number and key", "[machi
 }
 
 TEST_CASE("only the first 20 faults are kept in detail", "[machine]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   for (int i = 0; i < 30; ++i) m.execute(load(0x1000));
   CHECK(m.stats().faults == 30);
   CHECK(m.stats().first_faults.size() == 20);
@@ -43,7 +45,7 @@ TEST_CASE("only the first 20 faults are kept in detail", "[machine]") {
 }
 
 TEST_CASE("a new thread inherits its creator's PKRU", "[machine][pku]") {
-  sim::Machine m{sim::MachineConfig{}};
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
   m.execute(wrpkru(0x12345678));
   m.execute(thread(5));
   CHECK(m.kernel().pkru(5).value == 0x12345678);
@@ -61,7 +63,7 @@ TEST_CASE("the same trace gives byte-identical JSON reports", "[machine][report]
       "load 0x7f0000003000 8\nwrpkru 0x55555554\nstore 0x7f0000000000 8\n";
   std::string dumps[2];
   for (auto& d : dumps) {
-    sim::Machine m{sim::MachineConfig{}};
+    sim::Machine m{sim::machine_config(sim::Config::defaults())};
     std::istringstream in(trace);
     // replay through the public file API is covered by the CLI tests; here
     // the machine is driven record by record.

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "pt_builder.h"
+#include "sim/machine.h"
 
 using namespace pkusim;
 using namespace pkusim::mmu;
@@ -17,11 +18,21 @@ constexpr uint32_t kU = 1u << isa::kPfUser;
 constexpr uint32_t kI = 1u << isa::kPfInstr;
 constexpr uint32_t kPk = 1u << isa::kPfPk;
 
+/// The default machine's TLBs (from the parameter table), without
+/// paging-structure caches: these tests look at the TLBs alone.
+MmuConfig test_mmu_config() {
+  sim::Config c = sim::Config::defaults();
+  for (const char* s : {"mmu.psc_pml4_entries=0", "mmu.psc_pdpt_entries=0", "mmu.psc_pde_entries=0"}) {
+    c.set(s);
+  }
+  return sim::machine_config(c).mmu;
+}
+
 struct Fixture {
   PhysMem mem{46};
   DirectPort port{mem};
   test::PtBuilder pt{mem};
-  Mmu mmu{TlbConfig::skylake(), 46, port};
+  Mmu mmu{test_mmu_config(), port};
   Fixture() { mmu.regs().cr3 = isa::Cr3::make(pt.root, 1); }
   TranslateResult access(uint64_t la, AccessType t, uint32_t pkru, bool user = true) {
     return mmu.translate(la, t, user, isa::Pkru{pkru});

@@ -63,11 +63,11 @@ TEST_CASE("INVLPG removes the page, globals included; PCID flush keeps globals",
 }
 
 TEST_CASE("the hierarchy refills L1 from L2 and counts hits per level and size", "[tlb]") {
-  TlbConfig cfg;
-  cfg.l1d = {{"d4k", 2, 2, size_bit(isa::PageSize::k4K)},
-             {"d2m", 2, 2, size_bit(isa::PageSize::k2M)}};
-  cfg.l1i = {{"i4k", 2, 2, size_bit(isa::PageSize::k4K)}};
-  cfg.l2 = {{"stlb", 16, 4, uint8_t(size_bit(isa::PageSize::k4K) | size_bit(isa::PageSize::k2M))}};
+  TlbConfig cfg{};
+  cfg.l1d_4k = {2, 2};
+  cfg.l1d_2m = {2, 2};
+  cfg.l1i_4k = {2, 2};
+  cfg.stlb = {16, 4};
   Tlbs t(cfg);
   CHECK(t.lookup(0x1000, 1, false).translation == nullptr);
   t.fill(0x1000, 1, false, page(0xA000));

@@ -101,7 +101,7 @@ Args parse(int argc, char** argv) {
       else if (f == "mprotect")
         a.setup.flaw = Flaw::kMprotectKeepsKey;
       else if (f == "no-flush")
-        a.setup.machine.kernel.flush = false;
+        a.setup.machine.kernel.flush_policy = pkusim::sim::FlushPolicy::kNone;
       else
         throw std::invalid_argument(
             "--self-test: expected rmw, straddle, mprotect or no-flush, got '" + f + "'");
