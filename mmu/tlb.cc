@@ -109,13 +109,15 @@ TlbLookup Tlbs::lookup(uint64_t la, uint16_t pcid, bool fetch) {
   ++stats_.lookups[side];
   for (TlbArray& a : fetch ? l1i_ : l1d_) {
     if (const Translation* t = a.lookup(la, pcid)) {
-      ++stats_.l1_hits[side][unsigned(t->size)];
+      ++stats_.l1_hits[side];
+      ++stats_.l1_hits_by_size[side][unsigned(t->size)];
       return {t, 1};
     }
   }
   for (TlbArray& a : l2_) {
     if (const Translation* t = a.lookup(la, pcid)) {
-      ++stats_.l2_hits[side][unsigned(t->size)];
+      ++stats_.l2_hits[side];
+      ++stats_.l2_hits_by_size[side][unsigned(t->size)];
       for (TlbArray& l1 : fetch ? l1i_ : l1d_) l1.fill(la, pcid, *t);
       return {t, 2};
     }

@@ -82,12 +82,15 @@ class TlbArray {
   TlbArrayStats stats_;
 };
 
-/// Lookups by side (0 = data, 1 = instruction) and where they hit, per page size.
+/// Lookups by side (0 = data, 1 = instruction) and where they hit, in total
+/// and per page size.
 struct TlbStats {
   uint64_t lookups[2] = {};
-  uint64_t l1_hits[2][isa::kNumPageSizes] = {};
-  uint64_t l2_hits[2][isa::kNumPageSizes] = {};
+  uint64_t l1_hits[2] = {};
+  uint64_t l2_hits[2] = {};
   uint64_t misses[2] = {};
+  uint64_t l1_hits_by_size[2][isa::kNumPageSizes] = {};
+  uint64_t l2_hits_by_size[2][isa::kNumPageSizes] = {};
 };
 
 struct TlbLookup {

@@ -2,22 +2,7 @@
 
 #include <stdexcept>
 
-
 namespace pkusim::sim {
-
-const char* access_kind_name(AccessKind k) {
-  switch (k) {
-    case AccessKind::kLoad:
-      return "load";
-    case AccessKind::kStore:
-      return "store";
-    case AccessKind::kRmw:
-      return "rmw";
-    case AccessKind::kFetch:
-      return "fetch";
-  }
-  return "?";
-}
 
 Machine::Machine(const MachineConfig& cfg, mmu::PhysMem* shared_mem, MachineHooks* hooks)
     : cfg_(cfg),
@@ -43,14 +28,10 @@ void Machine::switch_thread(unsigned tid) {
     if (!cfg_.kernel.flushes()) mmus_[tid]->set_verify_port(&port_);
     kernel_.create_thread(tid, pkru);
     kernel_.attach_mmu(tid, mmus_[tid].get());
+    ++stats_.threads;
+    if (hooks_) hooks_->mmu_created(tid, *mmus_[tid]);
   }
   current_ = tid;
-}
-
-unsigned Machine::threads() const {
-  unsigned n = 0;
-  for (const auto& m : mmus_) n += m != nullptr;
-  return n;
 }
 
 mmu::MmuStats Machine::mmu_totals() const {
@@ -69,23 +50,6 @@ mmu::MmuStats Machine::mmu_totals() const {
     t.flush_pcid += s.flush_pcid;
     t.flush_global += s.flush_global;
     t.stale_permission_hits += s.stale_permission_hits;
-  }
-  return t;
-}
-
-mmu::TlbStats Machine::tlb_totals() const {
-  mmu::TlbStats t;
-  for (const auto& m : mmus_) {
-    if (!m) continue;
-    const mmu::TlbStats& s = m->tlbs().stats();
-    for (unsigned side = 0; side < 2; ++side) {
-      t.lookups[side] += s.lookups[side];
-      t.misses[side] += s.misses[side];
-      for (unsigned p = 0; p < isa::kNumPageSizes; ++p) {
-        t.l1_hits[side][p] += s.l1_hits[side][p];
-        t.l2_hits[side][p] += s.l2_hits[side][p];
-      }
-    }
   }
   return t;
 }
@@ -153,21 +117,9 @@ bool Machine::access(uint64_t la, unsigned size, AccessKind kind, Outcome& out) 
 
 void Machine::record_fault(const Outcome& out) {
   ++stats_.faults;
-  switch (out.si_code) {
-    case abi::kSegvMaperr:
-      ++stats_.faults_by_code[0];
-      break;
-    case abi::kSegvAccerr:
-      ++stats_.faults_by_code[1];
-      break;
-    case abi::kSegvPkuerr:
-      ++stats_.faults_by_code[2];
-      ++stats_.pkuerr_by_key[unsigned(out.pkey)];
-      break;
-    default:
-      ++stats_.faults_gp;
-      break;
-  }
+  const unsigned code = abi::si_code_index(out.si_code);
+  if (code < stats_.faults_by_code.size()) ++stats_.faults_by_code[code];
+  if (out.si_code == abi::kSegvPkuerr) ++stats_.pkuerr_by_key[unsigned(out.pkey)];
   if (stats_.first_faults.size() < MachineStats::kMaxFaultDetails) {
     stats_.first_faults.push_back(
         {current_, stats_.instructions, out.fault_addr, out.fault_kind, out.si_code, out.pkey});
@@ -177,7 +129,6 @@ void Machine::record_fault(const Outcome& out) {
 Outcome Machine::execute(const isa::Instr& in) {
   Outcome out;
   ++stats_.records;
-  ++stats_.ops[unsigned(in.op)];
   if (in.op == isa::Op::kThread) {
     switch_thread(static_cast<unsigned>(in.value));
     return out;
@@ -240,9 +191,15 @@ Outcome Machine::execute(const isa::Instr& in) {
     out.has_ret = true;
     out.ret = static_cast<uint64_t>(sys.ret);
   }
-  const unsigned slot =
-      sys.err > 0 && sys.err < int(MachineStats::kErrnoSlots) ? unsigned(sys.err) : 0;
-  ++stats_.syscall_results[unsigned(in.op)][slot];
+  SyscallCounts& counts = stats_.syscalls[unsigned(in.op)];
+  ++counts.calls;
+  if (!sys.err) {
+    ++counts.ok;
+  } else {
+    unsigned slot = 0;
+    while (slot < abi::kErrnoNames.size() && abi::kErrnoNames[slot].value != sys.err) ++slot;
+    ++counts.errors[slot];
+  }
   return out;
 }
 

@@ -11,16 +11,23 @@
 #include <vector>
 
 #include "isa/instr.h"
+#include "isa/linux_abi.h"
 #include "mmu/mmu.h"
 #include "mmu/phys_mem.h"
 #include "sim/config/param.h"
 #include "sim/kernel/kernel.h"
 
+namespace pkusim::stats {
+class Group;
+}
+
 namespace pkusim::sim {
 
 enum class AccessKind : uint8_t { kLoad, kStore, kRmw, kFetch };
 inline constexpr unsigned kNumAccessKinds = 4;
-const char* access_kind_name(AccessKind k);
+/// Access kind names, indexed by AccessKind.
+inline constexpr const char* kAccessKindNames[kNumAccessKinds] = {"load", "store", "rmw", "fetch"};
+inline const char* access_kind_name(AccessKind k) { return kAccessKindNames[unsigned(k)]; }
 
 /// What one record did, for `expect` and for the report.
 struct Outcome {
@@ -44,24 +51,32 @@ struct FaultRecord {
   int pkey = -1;
 };
 
-/// Counters of a replay. Syscall results: [op][0] successes, errors by errno.
+/// What the system calls of one kind returned.
+struct SyscallCounts {
+  /// Failures by errno: one slot per name of abi::kErrnoNames, then "other".
+  static constexpr unsigned kErrorSlots = unsigned(abi::kErrnoNames.size()) + 1;
+  uint64_t calls = 0;
+  uint64_t ok = 0;
+  std::array<uint64_t, kErrorSlots> errors{};
+};
+
+/// Counters of a replay (registered in the statistics tree by machine_stats.cc).
 struct MachineStats {
   static constexpr unsigned kMaxFaultDetails = 20;
-  static constexpr unsigned kErrnoSlots = 64;
   uint64_t instructions = 0;
   uint64_t records = 0;
+  uint64_t threads = 0;
   std::array<uint64_t, kNumAccessKinds> accesses{};
-  std::array<uint64_t, isa::kNumOps> ops{};
   uint64_t page_straddles = 0;
   uint64_t auto_mapped_pages = 0;
   uint64_t wrpkru = 0;
   uint64_t rdpkru = 0;
   uint64_t faults = 0;
-  std::array<uint64_t, 3> faults_by_code{};  // maperr, accerr, pkuerr
-  uint64_t faults_gp = 0;                    // non-canonical (SI_KERNEL)
+  /// By si_code, in the order of abi::kSiCodes.
+  std::array<uint64_t, abi::kSiCodes.size()> faults_by_code{};
   std::array<uint64_t, isa::kNumPkeys> pkuerr_by_key{};
   std::vector<FaultRecord> first_faults;
-  std::array<std::array<uint64_t, kErrnoSlots>, isa::kNumOps> syscall_results{};
+  std::array<SyscallCounts, isa::kNumOps> syscalls{};
 };
 
 /// The functional machine's parameters; filled from the config by
@@ -85,8 +100,10 @@ inline MachineConfig machine_config(const Config& c) { return machine_param_tabl
 class MachineHooks : public KernelObserver {
  public:
   /// Called once per new thread, before its first record; may throw
-  /// std::runtime_error (e.g. more threads than cores).
+  /// ConfigError (e.g. more threads than cores).
   virtual mmu::MemoryPort& thread_created(unsigned tid) = 0;
+  /// The thread's MMU exists (right after thread_created).
+  virtual void mmu_created(unsigned tid, const mmu::Mmu& m) = 0;
   /// One translation attempt (a retry after a resolved fault is another).
   virtual void translated(unsigned tid, AccessKind kind, uint64_t la,
                           const mmu::TranslateResult& r) = 0;
@@ -119,10 +136,9 @@ class Machine {
     return tid < mmus_.size() ? mmus_[tid].get() : nullptr;
   }
   const MachineStats& stats() const { return stats_; }
-  /// Sum of every core's MMU counters and TLB counters.
+  /// Sum of every thread's MMU counters.
   mmu::MmuStats mmu_totals() const;
-  mmu::TlbStats tlb_totals() const;
-  unsigned threads() const;
+  unsigned threads() const { return unsigned(stats_.threads); }
 
  private:
   void switch_thread(unsigned tid);
@@ -143,5 +159,11 @@ class Machine {
   MachineStats stats_;
   std::unordered_set<uint64_t> auto_mapped_;  // pages mapped on first touch
 };
+
+/// Registers the counters of a thread's MMU (TLBs, PSCs, walks, flushes) in
+/// `core` (machine_stats.cc).
+void register_mmu_stats(stats::Group& core, const mmu::Mmu& m);
+/// Registers a process's machine and kernel counters in `process`.
+void register_process_stats(stats::Group& process, const Machine& m);
 
 }  // namespace pkusim::sim

@@ -1,29 +1,29 @@
 #pragma once
-// Reports of a replay: a versioned JSON document (schema "pkusim.report")
-// and a text rendering of it for people. The text is made from the JSON, so
-// the two never disagree. Everything is a pure function of trace and config.
+// The report of a run, schema "pkusim.report" version 2 (docs/report.md),
+// one builder for functional and timed runs: the inputs and their identity,
+// the effective configuration, the statistics tree (the same names for the
+// same things in both modes), and the details that are not statistics (the
+// first faults, the `expect` lines that failed). Views of it: JSON, a flat
+// CSV row (one column per statistic), and text for people. Everything is a
+// pure function of the inputs and the configuration: no host timing, so
+// the same run gives byte-identical reports.
 #include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
-#include "sim/machine.h"
+#include "sim/simulation.h"
+#include "sim/stats/stats.h"
 
 namespace pkusim::sim {
 
 inline constexpr const char* kReportSchema = "pkusim.report";
-inline constexpr int kReportVersion = 1;
+inline constexpr int kReportVersion = 2;
 
-struct TraceRun {
-  std::string name;  // as given on the command line
-  const Machine* machine = nullptr;
-  nlohmann::ordered_json input = nlohmann::ordered_json::object();  // format, reader counters
-};
+nlohmann::ordered_json report_json(const Simulation& s);
+/// The CSV header line and the row, each with its newline.
+std::string report_csv(const Simulation& s);
+std::string report_text(const Simulation& s);
 
-/// One process's statistics (one trace).
-nlohmann::ordered_json process_json(const TraceRun& run);
-/// The whole report for the given runs.
-nlohmann::ordered_json report_json(const std::vector<TraceRun>& runs);
-/// A text rendering of report_json's output.
-std::string render_text(const nlohmann::ordered_json& report);
+/// "FILE:LINE: expected X, got Y" for each failed `expect` line.
+std::vector<std::string> expect_failure_lines(const Simulation& s);
 
 }  // namespace pkusim::sim

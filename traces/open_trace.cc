@@ -7,11 +7,7 @@
 #include <iostream>
 #include <streambuf>
 
-#include "traces/binary_format.h"
-#include "traces/champsim_reader.h"
 #include "traces/decompress.h"
-#include "traces/lackey_reader.h"
-#include "traces/text_reader.h"
 #include "traces/trace_error.h"
 
 namespace pkusim::traces {
@@ -62,6 +58,8 @@ OpenedTrace open_trace(const std::string& path, const std::string& format) {
   std::istream* in = &std::cin;
   const std::string name = path == "-" ? "<stdin>" : path;
   if (path != "-") {
+    std::error_code dir_ec;
+    if (std::filesystem::is_directory(path, dir_ec)) throw TraceError(path, 0, 0, "is a directory");
     file = std::make_unique<std::ifstream>(path, std::ios::binary);
     if (!*file) throw TraceError(path, 0, 0, std::string("cannot open: ") + std::strerror(errno));
     std::error_code ec;
@@ -88,35 +86,24 @@ OpenedTrace open_trace(const std::string& path, const std::string& format) {
     stream = std::make_unique<PrefixedStream>(head, std::move(stream), *raw);
     t.compression = compression_name(c);
   }
-  std::string fmt_name = format;
-  if (fmt_name.empty()) {
-    if (looks_like_binary(head)) {
-      fmt_name = "binary";
-    } else if (looks_like_lackey(head)) {
-      fmt_name = "lackey";
-    } else if (looks_like_champsim(head)) {
-      fmt_name = "champsim";  // binary 64-byte records
-    } else {
-      fmt_name = "text";
+  const TraceFormat* chosen = nullptr;
+  if (!format.empty()) {
+    chosen = find_format(format);
+    if (!chosen) {
+      throw TraceError(path, 0, 0,
+                       "unknown trace format '" + format + "': expected " + format_names());
+    }
+  } else {
+    for (const TraceFormat* f : trace_formats()) {
+      if (!f->recognize || f->recognize(head)) {
+        chosen = f;
+        break;
+      }
     }
   }
-  t.format = fmt_name;
+  t.format = chosen;
   t.stream = std::move(stream);
-  if (fmt_name == "binary") {
-    t.source = std::make_unique<BinaryReader>(*t.stream, name);
-  } else if (fmt_name == "text") {
-    t.source = std::make_unique<TextReader>(*t.stream, name);
-  } else if (fmt_name == "lackey") {
-    t.source = std::make_unique<LackeyReader>(*t.stream, name);
-    t.auto_map = true;
-  } else if (fmt_name == "champsim") {
-    t.source = std::make_unique<ChampSimReader>(*t.stream, name);
-    t.auto_map = true;
-  } else {
-    throw TraceError(
-        path, 0, 0,
-        "unknown trace format '" + fmt_name + "': expected text, binary, lackey or champsim");
-  }
+  t.source = chosen->open(*t.stream, name);
   return t;
 }
 

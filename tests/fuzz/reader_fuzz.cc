@@ -6,10 +6,10 @@
 #include <string>
 
 #include "isa/instr.h"
-#include "traces/binary_format.h"
-#include "traces/champsim_reader.h"
-#include "traces/lackey_reader.h"
-#include "traces/text_reader.h"
+#include "traces/formats/binary.h"
+#include "traces/formats/champsim.h"
+#include "traces/formats/lackey.h"
+#include "traces/formats/text_reader.h"
 #include "traces/trace_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,14 +1,15 @@
 // The binary trace format: lossless round trips and clear errors.
+#include "traces/formats/binary.h"
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
-#include "traces/binary_format.h"
+#include "traces/formats/text_reader.h"
+#include "traces/formats/text_writer.h"
 #include "traces/open_trace.h"
-#include "traces/text_reader.h"
-#include "traces/text_writer.h"
 #include "traces/trace_error.h"
 
 using namespace pkusim;
@@ -143,7 +144,7 @@ TEST_CASE("binary traces are recognized by their magic", "[trace][binary]") {
   one.value = 1;  // compute 1
   std::ofstream(p, std::ios::binary) << to_binary({one});
   traces::OpenedTrace t = traces::open_trace(p.string());
-  CHECK(t.format == "binary");
+  CHECK(t.format->name == "binary");
   isa::Instr i;
   CHECK(t.source->next(i));
   CHECK_FALSE(t.source->next(i));

@@ -8,8 +8,8 @@
 
 #include "sim/config/param.h"
 #include "sim/mem/replacement.h"
+#include "sim/simulation.h"
 #include "sim/timing/params.h"
-#include "sim/timing/system.h"
 
 using namespace pkusim;
 using sim::Config;
@@ -133,18 +133,19 @@ TEST_CASE("bad config: more threads than cores", "[config][bad]") {
   const auto path = std::filesystem::temp_directory_path() / "pkusim-cores-test.trace";
   {
     std::ofstream out(path);
-    out << "compute 1\nthread 2\ncompute 1\n";
+    out << "compute 1\nthread 2\ncompute 1\nthread 5\ncompute 1\n";
   }
   Config c = Config::defaults();
   c.set("system.cores=2");
   const std::string e = error_of([&] {
-    sim::System s(sim::timing_params(c), c.values());
-    s.add_trace(path.string());
+    sim::Simulation s(c, sim::Mode::kTiming);
+    s.add_input(path.string());
     s.run();
   });
   CHECK_THAT(e,
-             Catch::Contains("system.cores: ") && Catch::Contains("thread 2 needs core 2, but the "
-                                                                  "machine has 2 cores"));
+             Catch::Contains("system.cores: ") &&
+                 Catch::Contains(
+                     "thread 5 needs a core of its own, but the machine has 2 cores, all taken"));
   std::filesystem::remove(path);
 }
 

@@ -58,7 +58,7 @@ std::filesystem::path write_temp(const std::string& name, const std::string& byt
 std::vector<isa::Instr> read_all(const std::filesystem::path& p, std::string* format = nullptr,
                                  std::string* compression = nullptr) {
   traces::OpenedTrace t = traces::open_trace(p.string());
-  if (format) *format = t.format;
+  if (format) *format = std::string(t.format->name);
   if (compression) *compression = t.compression;
   std::vector<isa::Instr> v;
   isa::Instr i;

@@ -1,11 +1,11 @@
-#include <catch2/catch.hpp>
+#include "traces/formats/lackey.h"
 
-#include "sim/config/config.h"
+#include <catch2/catch.hpp>
 #include <sstream>
 #include <vector>
 
+#include "sim/config/config.h"
 #include "sim/machine.h"
-#include "traces/lackey_reader.h"
 
 using namespace pkusim;
 

@@ -1,14 +1,12 @@
 #include "sim/machine.h"
 
 #include <catch2/catch.hpp>
-
-#include "sim/config/config.h"
 #include <sstream>
 
 #include "instr_builders.h"
-#include "sim/replay.h"
-#include "sim/report.h"
-#include "traces/text_reader.h"
+#include "sim/config/config.h"
+#include "test_support.h"
+#include "traces/formats/text_reader.h"
 
 using namespace pkusim;
 using namespace pkusim::test;
@@ -55,23 +53,24 @@ TEST_CASE("a new thread inherits its creator's PKRU", "[machine][pku]") {
   CHECK(m.threads() == 2);
 }
 
-TEST_CASE("the same trace gives byte-identical JSON reports", "[machine][report]") {
+TEST_CASE("the same trace gives byte-identical functional reports", "[machine][report]") {
   const std::string trace =
       "mmap 0x7f0000000000 64K rw\n"
       "thread 1\nstore 0x7f0000000000 8\nthread 0\n"
       "pkey_alloc\npkey_mprotect 0x7f0000000000 64K rw 1\n"
       "load 0x7f0000003000 8\nwrpkru 0x55555554\nstore 0x7f0000000000 8\n";
-  std::string dumps[2];
-  for (auto& d : dumps) {
-    sim::Machine m{sim::machine_config(sim::Config::defaults())};
-    std::istringstream in(trace);
-    // replay through the public file API is covered by the CLI tests; here
-    // the machine is driven record by record.
-    traces::TextReader r(in, "t");
-    isa::Instr i;
-    while (r.next(i)) m.execute(i);
-    d = sim::report_json({{"t", &m}}).dump(2);
-  }
-  CHECK(dumps[0] == dumps[1]);
-  CHECK(dumps[0].find("\"SEGV_PKUERR\": 1") != std::string::npos);
+  const auto a = test::run_report({trace}, {}, sim::Mode::kFunctional);
+  const auto b = test::run_report({trace}, {}, sim::Mode::kFunctional);
+  CHECK(a.dump(2) == b.dump(2));
+  CHECK(a["mode"] == "functional");
+  const auto& p = a["stats"]["processes"][0];
+  CHECK(p["faults"]["by_si_code"]["SEGV_PKUERR"] == 1);
+  CHECK(p["threads"] == 2);
+  // Functional runs have the same per-core MMU statistics as timed ones.
+  CHECK(a["stats"]["cores"].size() == 2);
+  CHECK(a["stats"]["cores"][1]["thread"] == 1);
+  CHECK(p["tlb"]["data"]["lookups"].get<uint64_t>() ==
+        a["stats"]["cores"][0]["tlb"]["data"]["lookups"].get<uint64_t>() +
+            a["stats"]["cores"][1]["tlb"]["data"]["lookups"].get<uint64_t>());
+  CHECK(p["tlb"]["data"]["lookups"] > 0);
 }

@@ -1,4 +1,4 @@
-#include "traces/text_reader.h"
+#include "traces/formats/text_reader.h"
 
 #include <catch2/catch.hpp>
 #include <sstream>

@@ -11,32 +11,16 @@
 #include <vector>
 
 #include "sim/config/config.h"
-#include "sim/timing/params.h"
-#include "sim/timing/system.h"
+#include "test_support.h"
 
 using namespace pkusim;
 using json = nlohmann::ordered_json;
 
 namespace {
 
-/// Runs `trace` on the timed system with the default preset plus `sets`.
+/// The statistics of `trace` on the timed system, default preset plus `sets`.
 json run_timed(const std::string& trace, const std::vector<std::string>& sets = {}) {
-  // The file name is part of the report: derive it from the content.
-  const auto path =
-      std::filesystem::temp_directory_path() /
-      fmt::format("pkusim-timing-{}-{:x}.trace", ::getpid(), std::hash<std::string>{}(trace));
-  {
-    std::ofstream out(path);
-    out << trace;
-  }
-  sim::Config cfg = sim::Config::preset(sim::kDefaultPreset);
-  for (const auto& s : sets) cfg.set(s);
-  cfg.validate();
-  sim::System system(sim::timing_params(cfg), cfg.values());
-  system.add_trace(path.string());
-  system.run();
-  std::filesystem::remove(path);
-  return system.report();
+  return test::run_stats(trace, sets);
 }
 
 uint64_t cycles(const json& r) { return r["total"]["cycles"].get<uint64_t>(); }
@@ -55,7 +39,7 @@ TEST_CASE("a compute-only trace runs at IPC = dispatch width", "[core]") {
                                                   fmt::format("core.retire_width={}", width)});
     CHECK(r["total"]["instructions"] == 100000);
     CHECK(r["total"]["ipc"].get<double>() == Approx(width).epsilon(0.001));
-    CHECK(r["total"]["cpi_stack"]["base"].get<uint64_t>() == cycles(r));
+    CHECK(r["total"]["cycle_stack"]["base"].get<uint64_t>() == cycles(r));
   }
 }
 
@@ -91,7 +75,7 @@ TEST_CASE("a dependent chase missing every level costs DRAM plus the walk per lo
   const double per_load = double(cycles(full) - cycles(warm)) / kLoads;
   const json& core = full["cores"][0];
   const double walks =
-      core["walks"]["count"].get<double>() - warm["cores"][0]["walks"]["count"].get<double>();
+      core["walks"]["started"].get<double>() - warm["cores"][0]["walks"]["started"].get<double>();
   CHECK(walks == kLoads);  // every load missed both TLB levels
   const double walk_cycles = (core["walks"]["memory_cycles"].get<double>() -
                               warm["cores"][0]["walks"]["memory_cycles"].get<double>()) /
@@ -136,7 +120,7 @@ TEST_CASE("a WRPKRU loop costs the configured latency each and invalidates nothi
     CHECK(inv["local_invlpg"] == 0);
     CHECK(inv["local_full_flushes"] == 0);
     CHECK(inv["shootdowns"] == 0);
-    CHECK(r["total"]["cpi_stack"]["wrpkru"].get<uint64_t>() > 0);
+    CHECK(r["total"]["cycle_stack"]["wrpkru"].get<uint64_t>() > 0);
   }
 }
 
@@ -157,7 +141,7 @@ TEST_CASE("mprotect of n pages: INVLPG to 33, one full flush from 34; IPIs hit t
       CHECK(p["invalidations"]["local_invlpg"] == 0);
       CHECK(p["invalidations"]["local_full_flushes"] == 1);
     }
-    CHECK(p["shootdowns"]["ipis"] == 0);
+    CHECK(p["invalidations"]["ipis"] == 0);
     if (n > 1 && n != 34) CHECK(cost[n] > cost[n - 1]);  // each page costs more ...
   }
   CHECK(cost[34] + 5000 < cost[33]);  // ... until the full flush replaces 33 INVLPGs
@@ -167,11 +151,11 @@ TEST_CASE("mprotect of n pages: INVLPG to 33, one full flush from 34; IPIs hit t
       "mmap 0x7f0000000000 256K rw populate\nthread 1\nload 0x7f0000000000 8\n"
       "thread 0\nmprotect 0x7f0000000000 16K r\nmprotect 0x7f0000000000 200K r\n");
   const json& p = r["processes"][0];
-  CHECK(p["shootdowns"]["count"] == 2);
-  CHECK(p["shootdowns"]["ipis"] == 2);
+  CHECK(p["invalidations"]["shootdowns"] == 2);
+  CHECK(p["invalidations"]["ipis"] == 2);
   CHECK(p["invalidations"]["remote_invlpg"] == 4);
   CHECK(p["invalidations"]["remote_full_flushes"] == 1);
-  CHECK(r["cores"][0]["cpi_stack"]["shootdown"].get<uint64_t>() > 2000);
+  CHECK(r["cores"][0]["cycle_stack"]["shootdown"].get<uint64_t>() > 2000);
   CHECK(r["cores"][1]["interrupts"]["count"] == 2);
   CHECK(r["cores"][1]["interrupts"]["cycles"].get<uint64_t>() >= 2 * 1500);
 }
@@ -180,7 +164,7 @@ TEST_CASE("after a full flush the next accesses miss the TLB and are walked", "[
   std::string touch;
   for (int i = 0; i < 48; ++i) touch += fmt::format("load {:#x} 8\n", 0x7f0000000000ull + i * 4096);
   const std::string setup = "mmap 0x7f0000000000 512K rw populate\n" + touch;
-  const auto w = [](const json& r) { return r["cores"][0]["walks"]["count"].get<uint64_t>(); };
+  const auto w = [](const json& r) { return r["cores"][0]["walks"]["started"].get<uint64_t>(); };
   const auto wc = [](const json& r) {
     return r["cores"][0]["walks"]["memory_cycles"].get<uint64_t>();
   };
@@ -196,23 +180,22 @@ TEST_CASE("after a full flush the next accesses miss the TLB and are walked", "[
   CHECK(full_after["processes"][0]["invalidations"]["local_full_flushes"] == 1);
   CHECK(w(full_after) - w(full_before) == 48);  // a full flush: all are walked again
   CHECK(wc(full_after) > wc(full_before));
-  CHECK(full_after["cores"][0]["cpi_stack"]["page_walk"].get<uint64_t>() >
-        full_before["cores"][0]["cpi_stack"]["page_walk"].get<uint64_t>());
+  CHECK(full_after["cores"][0]["cycle_stack"]["page_walk"].get<uint64_t>() >
+        full_before["cores"][0]["cycle_stack"]["page_walk"].get<uint64_t>());
 }
 
-TEST_CASE("the same run twice gives byte-identical JSON apart from host", "[report]") {
+TEST_CASE("the same run twice gives byte-identical JSON", "[report]") {
   const std::string trace =
       "mmap 0x7f0000000000 1M rw\nthread 1\n" + spread_pages(64, "store") +
       "thread 0\npkey_alloc\npkey_mprotect 0x7f0000000000 1M rw 1\nload 0x7f0000001000 8\n"
       "wrpkru 0\nload 0x7f0000001000 8\nmprotect 0x7f0000000000 64K r\n";
-  json a = run_timed(trace), b = run_timed(trace);
-  a.erase("host");
-  b.erase("host");
+  const json a = test::run_report({trace}), b = test::run_report({trace});
   CHECK(a.dump() == b.dump());
   CHECK(a.contains("config"));
   CHECK(a["schema"] == "pkusim.report");
-  CHECK(a["total"].contains("instructions"));
-  CHECK(a["total"].contains("cycles"));
+  CHECK(a["version"] == 2);
+  CHECK(a["stats"]["total"].contains("instructions"));
+  CHECK(a["stats"]["total"].contains("cycles"));
 }
 
 TEST_CASE("flush policy none counts stale-permission accesses", "[kernel][pku]") {
@@ -221,52 +204,41 @@ TEST_CASE("flush policy none counts stale-permission accesses", "[kernel][pku]")
       "mprotect 0x7f0000000000 16K r\nstore 0x7f0000000000 8\nstore 0x7f0000000000 8\n";
   const json linux = run_timed(trace);
   const json none = run_timed(trace, {"kernel.flush_policy=none"});
-  CHECK(linux["processes"][0]["stale_permission_accesses"] == 0);
+  CHECK(linux["processes"][0]["mmu"]["stale_permission_accesses"] == 0);
   CHECK(linux["processes"][0]["faults"]["total"] == 2);
-  CHECK(none["processes"][0]["stale_permission_accesses"] == 2);
+  CHECK(none["processes"][0]["mmu"]["stale_permission_accesses"] == 2);
   CHECK(none["processes"][0]["faults"]["total"] == 0);
   CHECK(none["processes"][0]["invalidations"]["skipped"] == 1);
 }
 
-namespace {
-json run_two(const std::string& a, const std::string& b) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const auto pa = dir / fmt::format("pkusim-two-a-{}.trace", ::getpid());
-  const auto pb = dir / fmt::format("pkusim-two-b-{}.trace", ::getpid());
-  std::ofstream(pa) << a;
-  std::ofstream(pb) << b;
-  sim::Config cfg = sim::Config::preset(sim::kDefaultPreset);
-  sim::System system(sim::timing_params(cfg), cfg.values());
-  system.add_trace(pa.string());
-  system.add_trace(pb.string());
-  system.run();
-  std::filesystem::remove(pa);
-  std::filesystem::remove(pb);
-  return system.report();
-}
-}  // namespace
-
 TEST_CASE("several traces run as separate processes on their own cores", "[system]") {
-  // Trace A has threads 0 and 2, so it takes cores 0..2; trace B starts at core 3.
+  // Each process's first thread takes a core when the process is added (A:
+  // core 0, B: core 1); A's thread 2 takes the next free core (2) when it
+  // is created.
   const std::string a =
       "mmap 0x7f0000000000 64K rw populate\nthread 2\nload 0x7f0000000000 8\nthread 0\n"
       "mprotect 0x7f0000000000 64K r\n";
   const std::string b =
       "mmap 0x7f0000000000 64K rw populate\nstore 0x7f0000000000 8\ncompute 100\n";
-  const json r = run_two(a, b);
+  const json r = test::run_report({a, b})["stats"];
   REQUIRE(r["cores"].size() == 3);
-  CHECK(r["cores"][0]["core"] == 0);
-  CHECK(r["cores"][1]["core"] == 2);
-  CHECK(r["cores"][1]["thread"] == 2);
-  CHECK(r["cores"][2]["core"] == 3);
-  CHECK(r["cores"][2]["thread"] == 0);
+  CHECK(r["cores"][0]["process"] == 0);
+  CHECK(r["cores"][0]["thread"] == 0);
+  CHECK(r["cores"][1]["process"] == 1);
+  CHECK(r["cores"][1]["thread"] == 0);
+  CHECK(r["cores"][2]["process"] == 0);
+  CHECK(r["cores"][2]["thread"] == 2);
   // Same virtual address, separate page tables: B's store is not affected by
   // A's mprotect, and A's shootdown reaches only A's other core.
   CHECK(r["processes"][1]["faults"]["total"] == 0);
-  CHECK(r["processes"][0]["shootdowns"]["ipis"] == 1);
-  CHECK(r["cores"][1]["interrupts"]["count"] == 1);
-  CHECK(r["cores"][2]["interrupts"]["count"] == 0);
+  CHECK(r["processes"][0]["invalidations"]["ipis"] == 1);
+  CHECK(r["cores"][2]["interrupts"]["count"] == 1);
+  CHECK(r["cores"][1]["interrupts"]["count"] == 0);
   CHECK(r["processes"][1]["instructions"] == 102);
+  // A process's TLB statistics are the sum of its cores'.
+  CHECK(r["processes"][0]["tlb"]["data"]["lookups"] ==
+        r["cores"][0]["tlb"]["data"]["lookups"].get<uint64_t>() +
+            r["cores"][2]["tlb"]["data"]["lookups"].get<uint64_t>());
 }
 
 TEST_CASE("the flush ceiling is a parameter", "[kernel]") {
@@ -301,12 +273,12 @@ TEST_CASE("review findings of the timed system stay fixed", "[system]") {
       repeat("load 0x7f0000000000 8\n", 10));
   // The first denied load hits the TLB (no walk); its #PF drops the entry,
   // so each later one walks: 1 + 9. The timed count equals the MMU's.
-  CHECK(pk["cores"][0]["walks"]["count"] == 10);
-  CHECK(pk["cores"][0]["walks"]["count"] == pk["processes"][0]["walks"]["total"]);
+  CHECK(pk["cores"][0]["walks"]["started"] == 10);
+  CHECK(pk["cores"][0]["walks"]["started"] == pk["processes"][0]["walks"]["started"]);
   CHECK(pk["processes"][0]["faults"]["total"] == 10);
   // A system call whose fetch faults is not charged as a call.
   const json sc = run_timed("mmap 0x7f0000000000 4K rw @0x400000\n");
   CHECK(sc["processes"][0]["syscalls"]["mmap"]["calls"] == 0);
   CHECK(sc["processes"][0]["syscalls"]["mmap"]["cycles"] == 0);
-  CHECK(sc["total"]["cpi_stack"]["syscall"] == 0);
+  CHECK(sc["total"]["cycle_stack"]["syscall"] == 0);
 }

@@ -84,9 +84,11 @@ TEST_CASE("the hierarchy refills L1 from L2 and counts hits per level and size",
   CHECK(r.translation->size == isa::PageSize::k2M);
   CHECK(t.stats().lookups[0] == 4);
   CHECK(t.stats().misses[0] == 1);
-  CHECK(t.stats().l2_hits[0][0] == 1);
-  CHECK(t.stats().l1_hits[0][0] == 1);
-  CHECK(t.stats().l1_hits[0][1] == 1);
+  CHECK(t.stats().l2_hits_by_size[0][0] == 1);
+  CHECK(t.stats().l1_hits_by_size[0][0] == 1);
+  CHECK(t.stats().l1_hits_by_size[0][1] == 1);
+  CHECK(t.stats().l1_hits[0] == 2);
+  CHECK(t.stats().l2_hits[0] == 1);
   // The instruction side does not see data-side L1 entries, but shares L2.
   r = t.lookup(0x2000, 1, true);
   CHECK(r.level == 2);

@@ -1,4 +1,6 @@
-#include "traces/binary_format.h"
+#include "traces/formats/binary.h"
+
+#include "traces/formats/format.h"
 
 #include <fmt/format.h>
 #include <zstd.h>
@@ -302,7 +304,21 @@ bool BinaryReader::next(isa::Instr& out) {
   if (const std::string problem = record_problem(out); !problem.empty()) {
     fail(block_offset_, "invalid record in block: " + problem);
   }
+  ++records_;
   return true;
+}
+
+const TraceFormat& binary_format() {
+  static const TraceFormat f{
+      "binary", "pkusim's compact binary format: zstd blocks of delta-coded records (docs/formats/binary.md)",
+      looks_like_binary,
+      [](std::istream& in, const std::string& name) -> std::unique_ptr<RecordSource> {
+        return std::make_unique<BinaryReader>(in, name);
+      },
+      {false, true, false},
+      [](std::ostream& out, const SourceTraits&, const std::string&)
+          -> std::unique_ptr<RecordWriter> { return std::make_unique<BinaryWriter>(out); }};
+  return f;
 }
 
 }  // namespace pkusim::traces

@@ -38,6 +38,8 @@ class LackeyReader final : public RecordSource {
   LackeyReader(std::istream& in, std::string name);
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return src_.bytes_read(); }
+  SourceTraits traits() const override { return {true, false, true}; }
+  uint64_t location() const override { return src_.line_number(); }
   const LackeyStats& stats() const { return stats_; }
   std::vector<std::pair<std::string, uint64_t>> counters() const override {
     return {{"instructions", stats_.instructions},   {"data_accesses", stats_.data_accesses},

@@ -1,4 +1,6 @@
-#include "traces/lackey_reader.h"
+#include "traces/formats/lackey.h"
+
+#include "traces/formats/format.h"
 
 namespace pkusim::traces {
 
@@ -285,6 +287,20 @@ bool LackeyReader::next(isa::Instr& out) {
   set_access(line);
   out.continuation = in_instruction_;
   return true;
+}
+
+const TraceFormat& lackey_format() {
+  static const TraceFormat f{
+      "lackey",
+      "a valgrind lackey log of a real program (--tool=lackey --trace-mem=yes; "
+      "docs/formats/lackey.md)",
+      looks_like_lackey,
+      [](std::istream& in, const std::string& name) -> std::unique_ptr<RecordSource> {
+        return std::make_unique<LackeyReader>(in, name);
+      },
+      {true, false, true},
+      nullptr};
+  return f;
 }
 
 }  // namespace pkusim::traces

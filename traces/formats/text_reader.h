@@ -1,6 +1,5 @@
 #pragma once
-// Reader for the pkusim text trace format, version 1 (docs/trace-format.md;
-// contract: shared/spec/trace-format.md). Streams records one at a time
+// Reader for the pkusim text trace format, version 1 (docs/formats/text.md). Streams records one at a time
 // with no allocation per record; a line that breaks the grammar throws
 // TraceError naming file, line, column and what was expected.
 #include <cstdint>
@@ -24,6 +23,8 @@ class TextReader final : public RecordSource {
   bool next(isa::Instr& out) override;
   /// Line of the record last returned.
   uint64_t line() const { return record_line_; }
+  uint64_t location() const override { return record_line_; }
+  SourceTraits traits() const override { return {false, true, true}; }
   const std::string& name() const { return src_.name(); }
   uint64_t bytes_read() const override { return src_.bytes_read(); }
 

@@ -1,4 +1,6 @@
-#include "traces/champsim_reader.h"
+#include "traces/formats/champsim.h"
+
+#include "traces/formats/format.h"
 
 #include <fmt/format.h>
 
@@ -84,6 +86,20 @@ bool ChampSimReader::next(isa::Instr& out) {
   out.size = kAccessBytes;
   if (pending_ >= count_) pending_ = 0;
   return true;
+}
+
+const TraceFormat& champsim_format() {
+  static const TraceFormat f{
+      "champsim",
+      "a ChampSim trace of 64-byte input_instr records, raw or compressed "
+      "(docs/formats/champsim.md)",
+      looks_like_champsim,
+      [](std::istream& in, const std::string& name) -> std::unique_ptr<RecordSource> {
+        return std::make_unique<ChampSimReader>(in, name);
+      },
+      {true, false, false},
+      nullptr};
+  return f;
 }
 
 }  // namespace pkusim::traces

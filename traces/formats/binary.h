@@ -22,13 +22,13 @@ inline constexpr char kBinaryMagic[8] = {'P', 'K', 'U', 'S', 'I', 'M', 'B', 'T'}
 inline constexpr uint32_t kBinaryVersion = 1;
 inline constexpr uint32_t kRecordsPerBlock = 1 << 16;
 
-class BinaryWriter {
+class BinaryWriter final : public RecordWriter {
  public:
   /// Writes the header at once; close() writes the last block and the end.
   explicit BinaryWriter(std::ostream& out, int zstd_level = 3);
-  ~BinaryWriter();
-  void write(const isa::Instr& r);
-  void close();
+  ~BinaryWriter() override;
+  void write(const isa::Instr& r) override;
+  void close() override;
 
  private:
   void flush_block();
@@ -47,6 +47,8 @@ class BinaryReader final : public RecordSource {
   ~BinaryReader() override;
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return offset_; }
+  SourceTraits traits() const override { return {false, true, false}; }
+  uint64_t location() const override { return records_; }
 
  private:
   bool load_block();
@@ -61,6 +63,7 @@ class BinaryReader final : public RecordSource {
   size_t pos_ = 0;
   uint32_t left_ = 0;  // records left in the block
   uint64_t prev_addr_ = 0, prev_ip_ = 0;
+  uint64_t records_ = 0;  // records returned
   bool ended_ = false;
 };
 

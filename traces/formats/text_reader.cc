@@ -1,4 +1,4 @@
-#include "traces/text_reader.h"
+#include "traces/formats/text_reader.h"
 
 #include <fmt/format.h>
 
@@ -6,6 +6,8 @@
 
 #include "isa/linux_abi.h"
 #include "isa/paging.h"
+#include "traces/formats/format.h"
+#include "traces/formats/text_writer.h"
 #include "traces/trace_error.h"
 
 namespace pkusim::traces {
@@ -379,6 +381,19 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
   }
   prev_is_instruction_ = isa::is_instruction(out.op);
   return true;
+}
+
+const TraceFormat& text_format() {
+  static const TraceFormat f{
+      "text", "the pkusim text trace format, one record per line (docs/formats/text.md)",
+      nullptr,
+      [](std::istream& in, const std::string& name) -> std::unique_ptr<RecordSource> {
+        return std::make_unique<TextReader>(in, name);
+      },
+      {false, true, true},
+      [](std::ostream& out, const SourceTraits&, const std::string&)
+          -> std::unique_ptr<RecordWriter> { return std::make_unique<TextWriter>(out); }};
+  return f;
 }
 
 }  // namespace pkusim::traces

@@ -1,4 +1,4 @@
-#include "traces/text_writer.h"
+#include "traces/formats/text_writer.h"
 
 #include <fmt/format.h>
 
@@ -95,6 +95,21 @@ void TextWriter::write(const isa::Instr& r) {
   if (r.continuation) ++stats_.continuations;
   line += '\n';
   out_ << line;
+}
+
+std::vector<std::string> TextWriter::notes() const {
+  std::vector<std::string> n;
+  if (stats_.continuations) {
+    n.push_back(fmt::format(
+        "{} extra data accesses of multi-access instructions became instructions of their own "
+        "(the text format has one access per instruction)",
+        stats_.continuations));
+  }
+  if (stats_.fetch_sizes) {
+    n.push_back(fmt::format("{} instruction lengths were dropped (text `@ADDR` fetches 1 byte)",
+                            stats_.fetch_sizes));
+  }
+  return n;
 }
 
 }  // namespace pkusim::traces

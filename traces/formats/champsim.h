@@ -27,6 +27,8 @@ class ChampSimReader final : public RecordSource {
   ChampSimReader(std::istream& in, std::string name);
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return bytes_; }
+  SourceTraits traits() const override { return {true, false, false}; }
+  uint64_t location() const override { return bytes_ / kChampSimRecordBytes; }
   std::vector<std::pair<std::string, uint64_t>> counters() const override {
     return {{"records", bytes_ / kChampSimRecordBytes}};
   }

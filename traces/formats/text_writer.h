@@ -2,8 +2,11 @@
 // Writes records in the text trace format (the inverse of TextReader).
 #include <cstdint>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "isa/instr.h"
+#include "traces/record_source.h"
 
 namespace pkusim::traces {
 
@@ -12,10 +15,12 @@ struct TextWriterStats {
   uint64_t fetch_sizes = 0;    // fetch lengths other than 1 that the format cannot say
 };
 
-class TextWriter {
+class TextWriter final : public RecordWriter {
  public:
   explicit TextWriter(std::ostream& out);
-  void write(const isa::Instr& r);
+  void write(const isa::Instr& r) override;
+  void close() override { out_.flush(); }
+  std::vector<std::string> notes() const override;
   const TextWriterStats& stats() const { return stats_; }
 
  private:

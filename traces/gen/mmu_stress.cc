@@ -1,8 +1,12 @@
-#include "traces/workload_a.h"
+#include "traces/gen/mmu_stress.h"
+
+#include <bit>
+
+#include "traces/gen/generator.h"
 
 namespace pkusim::traces {
 
-uint64_t WorkloadA::splitmix() {
+uint64_t MmuStress::splitmix() {
   state_ += 0x9E3779B97F4A7C15ull;
   uint64_t z = state_;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -10,9 +14,9 @@ uint64_t WorkloadA::splitmix() {
   return z ^ (z >> 31);
 }
 
-void WorkloadA::start_iteration() {
+void MmuStress::start_iteration() {
   const uint64_t ra = splitmix(), rb = splitmix(), rc = splitmix();
-  const uint64_t s = kArrayBytes;
+  const uint64_t s = array_bytes_;
   const uint64_t rnd_ld = kArray + (ra & (s - 8));
   const uint64_t rnd_st = kArray + (rb & (s - 8));
   s1_ = kArray + (8 * k_) % s;
@@ -25,12 +29,12 @@ void WorkloadA::start_iteration() {
   j_ = 0;
 }
 
-bool WorkloadA::next(isa::Instr& out) {
+bool MmuStress::next(isa::Instr& out) {
   out = isa::Instr{};
   if (setup_ < 2) {
     out.op = isa::Op::kMmap;
     out.addr = setup_ == 0 ? kArray : kCode;
-    out.len = setup_ == 0 ? kArrayBytes : 4096;
+    out.len = setup_ == 0 ? array_bytes_ : 4096;
     out.prot = setup_ == 0 ? (isa::kProtRead | isa::kProtWrite) : (isa::kProtRead | isa::kProtExec);
     out.flags = isa::kMapPopulate;  // no demand paging: the loop alone is measured
     ++setup_;
@@ -68,6 +72,22 @@ bool WorkloadA::next(isa::Instr& out) {
   if (j == 10) ++k_;
   ++emitted_;
   return true;
+}
+
+const Generator& mmu_stress_generator() {
+  static const Generator g(
+      "mmu-stress",
+      "a TLB-stressing loop: four sequential streams and random loads and stores over an array "
+      "(the speed workload)",
+      {{"instructions", GenParamType::kInt, "20000000", 1, 1e15, {}, "Loop instructions to produce"},
+       {"seed", GenParamType::kInt, "42", 0, 1.8e19, {}, "SplitMix64 seed"},
+       {"array_bytes", GenParamType::kBytes, "64M", 4096, double(1ull << 46), {},
+        "Size of the array (rounded down to a power of two)"}},
+      [](const GenArgs& a) -> std::unique_ptr<RecordSource> {
+        return std::make_unique<MmuStress>(a.uint("instructions"), a.uint("seed"),
+                                           std::bit_floor(a.uint("array_bytes")));
+      });
+  return g;
 }
 
 }  // namespace pkusim::traces

@@ -1,0 +1,160 @@
+#include "sim/app/options.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "sim/util/atomic_file.h"
+#include "traces/formats/format.h"
+
+namespace pkusim::app {
+
+po::variables_map parse(const std::string& cmd, po::options_description& opts,
+                        const std::vector<std::string>& args, const char* positional) {
+  opts.add_options()("help,h", "show this help");
+  po::positional_options_description pos;
+  if (positional && *positional) pos.add(positional, -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(fmt::format("pkusim {}: {} (pkusim {} --help)", cmd, e.what(), cmd));
+  }
+  return vm;
+}
+
+bool help(const po::variables_map& vm, const po::options_description& opts,
+          const std::string& usage) {
+  if (!vm.count("help")) return false;
+  std::cout << "usage: " << usage << "\n\n" << opts << "\n";
+  return true;
+}
+
+void add_config_options(po::options_description& opts) {
+  opts.add_options()("config,c", po::value<std::string>(),
+                     "configuration: a JSON file or a preset name (default: skylake-sp; "
+                     "pkusim config list)")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "override one parameter, e.g. --set core.rob_entries=128 (repeatable)");
+}
+
+sim::Config load_config(const po::variables_map& vm) {
+  sim::Config cfg = vm.count("config") ? sim::Config::load(vm["config"].as<std::string>())
+                                       : sim::Config::preset(sim::kDefaultPreset);
+  if (vm.count("set")) {
+    for (const std::string& s : vm["set"].as<std::vector<std::string>>()) cfg.set(s);
+  }
+  cfg.validate();
+  return cfg;
+}
+
+void add_format_option(po::options_description& opts) {
+  opts.add_options()(
+      "format", po::value<std::string>()->default_value(""),
+      fmt::format("trace format: {} (default: recognized from the content)", traces::format_names())
+          .c_str());
+}
+
+std::string format_option(const po::variables_map& vm) { return vm["format"].as<std::string>(); }
+
+void check_output(const std::string& path) {
+  if (path == "-") return;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw OutputError(path + ": is a directory");
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  if (!fs::is_directory(dir, ec)) {
+    throw OutputError(
+        fmt::format("{}: cannot write: directory {} does not exist", path, dir.string()));
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    throw OutputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  }
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  try {
+    sim::write_file_atomic(path, text);
+  } catch (const std::runtime_error& e) {
+    throw OutputError(e.what());
+  }
+}
+
+std::string output_format(const std::string& path, const std::string& to) {
+  std::string f = to;
+  if (f.empty()) f = path.size() > 4 && path.ends_with(".pkb") ? "binary" : "text";
+  const traces::TraceFormat* tf = traces::find_format(f);
+  if (!tf || !tf->write) {
+    throw UsageError(fmt::format("--to {}: expected {}", f, traces::format_names(true)));
+  }
+  return f;
+}
+
+uint64_t write_records(traces::RecordSource& source, const std::string& path,
+                       const std::string& format, std::vector<std::string>& notes) {
+  const traces::TraceFormat* tf = traces::find_format(format);
+  check_output(path);
+  const std::string tmp = path == "-" ? "" : path + ".tmp." + std::to_string(::getpid());
+  std::ofstream file;
+  if (!tmp.empty()) {
+    file.open(tmp, std::ios::binary);
+    if (!file) throw OutputError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+  }
+  std::ostream& out = tmp.empty() ? std::cout : file;
+  uint64_t records = 0;
+  try {
+    std::unique_ptr<traces::RecordWriter> w = tf->write(out, source.traits(), path);
+    isa::Instr rec;
+    while (source.next(rec)) {
+      w->write(rec);
+      ++records;
+    }
+    w->close();
+    notes = w->notes();
+    out.flush();
+    if (!out) throw OutputError(fmt::format("{}: write failed", path));
+  } catch (...) {
+    if (!tmp.empty()) std::remove(tmp.c_str());
+    throw;
+  }
+  if (!tmp.empty()) {
+    file.close();
+    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+      const int err = errno;
+      std::remove(tmp.c_str());
+      throw OutputError(fmt::format("{}: cannot write: {}", path, std::strerror(err)));
+    }
+  }
+  return records;
+}
+
+void Heartbeat::progress(const sim::Progress& p) {
+  const double mips = p.wall_seconds > 0 ? double(p.instructions) / p.wall_seconds / 1e6 : 0;
+  std::string where;
+  if (p.bytes_total > 0) {
+    const double frac = double(p.bytes_read) / double(p.bytes_total);
+    where = fmt::format(", {:.0f}% of input", 100 * frac);
+    if (frac > 0.001) where += fmt::format(", ETA {:.0f} s", p.wall_seconds * (1 - frac) / frac);
+  }
+  std::fprintf(stderr, "\r[pkusim] %.1f M instructions, %.2f MIPS%s   ",
+               double(p.instructions) / 1e6, mips, where.c_str());
+  std::fflush(stderr);
+  shown_ = true;
+}
+
+void Heartbeat::finished(const sim::Progress&) {
+  if (shown_) std::fprintf(stderr, "\n");
+}
+
+sim::RunObserver* heartbeat_if_interactive(bool quiet, Heartbeat& hb) {
+  return !quiet && ::isatty(STDERR_FILENO) ? &hb : nullptr;
+}
+
+}  // namespace pkusim::app

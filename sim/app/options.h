@@ -1,0 +1,69 @@
+#pragma once
+// What the commands share: option parsing with Boost.Program_options, the
+// configuration options (-c, --set), the trace-format option, output paths
+// (checked before a run starts, written atomically), and the progress line.
+#include <boost/program_options.hpp>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/config/config.h"
+#include "sim/system.h"
+#include "traces/record_source.h"
+
+namespace pkusim::app {
+
+namespace po = boost::program_options;
+
+/// A bad command line (exit 4).
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+/// An output that cannot be written (exit 5).
+struct OutputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Parses `args` for command `cmd`; `positional` names the option that
+/// takes the positional arguments ("" for none). Adds -h/--help.
+po::variables_map parse(const std::string& cmd, po::options_description& opts,
+                        const std::vector<std::string>& args, const char* positional = "input");
+/// True (after printing the options) when --help was given.
+bool help(const po::variables_map& vm, const po::options_description& opts,
+          const std::string& usage);
+
+void add_config_options(po::options_description& opts);
+/// The validated configuration of -c and --set.
+sim::Config load_config(const po::variables_map& vm);
+void add_format_option(po::options_description& opts);
+std::string format_option(const po::variables_map& vm);
+
+/// Throws OutputError when `path` ("-" is standard output) cannot be
+/// written: its directory is missing or not writable, or it is a directory.
+void check_output(const std::string& path);
+/// Writes `text` to `path` atomically ("-": standard output); OutputError on failure.
+void write_output(const std::string& path, const std::string& text);
+
+/// Streams every record of `source` to `path` ("-": standard output) in
+/// `format` (a writable format's name), atomically (a temporary file
+/// renamed at the end). Returns the record count; `notes` gets what the
+/// format could not keep.
+uint64_t write_records(traces::RecordSource& source, const std::string& path,
+                       const std::string& format, std::vector<std::string>& notes);
+/// The output format for `path`: `to` if given, else binary for *.pkb, else text.
+std::string output_format(const std::string& path, const std::string& to);
+
+/// A progress line on standard error ("\r[pkusim] ...") while a run goes,
+/// when standard error is a terminal and the run is not quiet.
+class Heartbeat final : public sim::RunObserver {
+ public:
+  void progress(const sim::Progress& p) override;
+  void finished(const sim::Progress& p) override;
+
+ private:
+  bool shown_ = false;
+};
+/// A heartbeat for an interactive, non-quiet run; null otherwise.
+sim::RunObserver* heartbeat_if_interactive(bool quiet, Heartbeat& hb);
+
+}  // namespace pkusim::app
