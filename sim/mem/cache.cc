@@ -25,15 +25,6 @@ Cache::Cache(const CacheConfig& cfg)
       dirty_(size_t{sets_} * cfg.ways, 0),
       policy_(make_replacement(cfg.replacement, sets_, cfg.ways)) {}
 
-bool Cache::probe(uint64_t line) const {
-  const unsigned set = static_cast<unsigned>(line & (sets_ - 1));
-  const uint64_t* t = &tags_[size_t{set} * cfg_.ways];
-  for (unsigned w = 0; w < cfg_.ways; ++w) {
-    if (t[w] == line + 1) return true;
-  }
-  return false;
-}
-
 CacheResult Cache::access(uint64_t line, bool write) {
   CacheResult r;
   const unsigned set = static_cast<unsigned>(line & (sets_ - 1));

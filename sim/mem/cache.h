@@ -40,8 +40,6 @@ class Cache {
 
   /// Looks up `line` (address >> 6); on a miss installs it. `write` marks it dirty.
   CacheResult access(uint64_t line, bool write);
-  /// True if `line` is present (no state change).
-  bool probe(uint64_t line) const;
 
   const CacheConfig& config() const { return cfg_; }
   const CacheStats& stats() const { return stats_; }

@@ -45,7 +45,7 @@ std::string_view unit_name(Unit u);
 /// holds 0, bucket k >= 1 holds [2^(k-1), 2^k).
 class Histogram {
  public:
-  static constexpr unsigned kBuckets = 48;
+  static constexpr unsigned kBuckets = 32;
   void add(uint64_t v) {
     const unsigned b = v == 0 ? 0u : unsigned(std::bit_width(v));
     ++buckets_[b < kBuckets ? b : kBuckets - 1];

@@ -197,3 +197,15 @@ TEST_CASE("nothing may follow a binary trace's end marker", "[trace][binary][bad
   zeroed.append(64, '\0');
   CHECK_THAT(error_of(zeroed), Catch::Contains("data after the end marker"));
 }
+
+TEST_CASE("the fuzzer's out-of-memory input is a clear error", "[trace][binary][bad]") {
+  // libFuzzer found that a block header claiming a huge raw size made the
+  // reader allocate gigabytes; it is now refused before any allocation.
+  const auto path = std::filesystem::path(PKUSIM_SOURCE_DIR) / "tests" / "fuzz" / "corpus" /
+                    "binary" / "regression-oom-block-header.pkb";
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  traces::BinaryReader r(in, "oom.pkb");
+  isa::Instr rec;
+  CHECK_THROWS_WITH(r.next(rec), "oom.pkb: byte offset 16: corrupt block header");
+}

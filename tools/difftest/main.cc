@@ -1,5 +1,5 @@
 // pkusim-difftest: randomized differential testing of sim::Machine against
-// the reference model of tests/differential, for runs longer than the unit
+// the reference model of tools/difftest, for runs longer than the unit
 // test's.
 //
 //   pkusim-difftest [--seeds N] [--ops M] [--first-seed S] [--minimize]

@@ -19,7 +19,7 @@ std::string prot_text(uint8_t p) {
 
 TextWriter::TextWriter(std::ostream& out) : out_(out) { out_ << "pkutrace 1\n"; }
 
-void TextWriter::write(const isa::Instr& r) {
+std::string format_record(const isa::Instr& r) {
   std::string line;
   switch (r.op) {
     case isa::Op::kLoad:
@@ -62,7 +62,6 @@ void TextWriter::write(const isa::Instr& r) {
       line = fmt::format("pkey_free {}", r.key);
       break;
     case isa::Op::kThread:
-      current_thread_ = static_cast<unsigned>(r.value);
       line = fmt::format("thread {}", r.value);
       break;
     case isa::Op::kExpect:
@@ -88,13 +87,15 @@ void TextWriter::write(const isa::Instr& r) {
       }
       break;
   }
-  if (r.has_ip && !r.continuation) {
-    line += fmt::format(" @{:#x}", r.ip);
-    if (r.ip_size != 1) ++stats_.fetch_sizes;
-  }
+  if (r.has_ip && !r.continuation) line += fmt::format(" @{:#x}", r.ip);
+  return line;
+}
+
+void TextWriter::write(const isa::Instr& r) {
+  if (r.op == isa::Op::kThread) current_thread_ = static_cast<unsigned>(r.value);
+  if (r.has_ip && !r.continuation && r.ip_size != 1) ++stats_.fetch_sizes;
   if (r.continuation) ++stats_.continuations;
-  line += '\n';
-  out_ << line;
+  out_ << format_record(r) << '\n';
 }
 
 std::vector<std::string> TextWriter::notes() const {

@@ -15,6 +15,10 @@ struct TextWriterStats {
   uint64_t fetch_sizes = 0;    // fetch lengths other than 1 that the format cannot say
 };
 
+/// One record as a line of the text format (no newline; `@ADDR` when it
+/// has one): the one formatter of records, for writers and messages.
+std::string format_record(const isa::Instr& r);
+
 class TextWriter final : public RecordWriter {
  public:
   explicit TextWriter(std::ostream& out);

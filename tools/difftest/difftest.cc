@@ -1,5 +1,7 @@
 #include "difftest.h"
 
+#include "traces/formats/text_writer.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -230,61 +232,7 @@ std::string compare(const Result& s, const Result& r) {
   return out;
 }
 
-std::string format_instr(const Instr& in) {
-  std::string s;
-  switch (in.op) {
-    case Op::kLoad:
-    case Op::kStore:
-    case Op::kRmw:
-      s = fmt::format("{} {:#x} {}", isa::op_name(in.op), in.addr, in.size);
-      break;
-    case Op::kCompute:
-      s = fmt::format("compute {}", in.value);
-      break;
-    case Op::kWrpkru:
-      s = fmt::format("wrpkru {:#010x}", in.value);
-      break;
-    case Op::kRdpkru:
-      s = "rdpkru";
-      break;
-    case Op::kMmap:
-      s = fmt::format("mmap {:#x} {:#x} {}", in.addr, in.len, prot_word(in.prot));
-      if (in.flags & isa::kMapPopulate) s += " populate";
-      if (in.flags & isa::kMapHuge2M) s += " huge2m";
-      if (in.flags & isa::kMapHuge1G) s += " huge1g";
-      break;
-    case Op::kMunmap:
-      s = fmt::format("munmap {:#x} {:#x}", in.addr, in.len);
-      break;
-    case Op::kMprotect:
-      s = fmt::format("mprotect {:#x} {:#x} {}", in.addr, in.len, prot_word(in.prot));
-      break;
-    case Op::kPkeyMprotect:
-      s = fmt::format("pkey_mprotect {:#x} {:#x} {} {}", in.addr, in.len, prot_word(in.prot),
-                      in.key);
-      break;
-    case Op::kPkeyAlloc:
-      s = "pkey_alloc";
-      if (in.value == isa::kPkeyDisableAccess)
-        s += " ad";
-      else if (in.value == isa::kPkeyDisableWrite)
-        s += " wd";
-      else if (in.value != 0)
-        s += fmt::format(" <rights {}>", in.value);
-      break;
-    case Op::kPkeyFree:
-      s = fmt::format("pkey_free {}", in.key);
-      break;
-    case Op::kThread:
-      s = fmt::format("thread {}", in.value);
-      break;
-    case Op::kExpect:
-      s = "expect <...>";
-      break;
-  }
-  if (in.has_ip) s += fmt::format(" @{:#x}", in.ip);
-  return s;
-}
+std::string format_instr(const Instr& in) { return traces::format_record(in); }
 
 std::string expect_line(const Result& r) {
   if (r.fault) {
