@@ -17,8 +17,8 @@ ParamTable<KernelCosts> make_table() {
   t.flag("kernel.kpti", &KernelCosts::kpti, false,
          "Kernel page-table isolation (two CR3 writes per system call)",
          "off: the preset models a CPU without Meltdown [SIM]");
-  t.integer("kernel.kpti_extra_cycles", &KernelCosts::kpti_extra_cycles, 364, "cycles", 0,
-            kCycles, "Extra system-call cost with KPTI and PCID",
+  t.integer("kernel.kpti_extra_cycles", &KernelCosts::kpti_extra_cycles, 364, "cycles", 0, kCycles,
+            "Extra system-call cost with KPTI and PCID",
             "+140 ns: FreeBSD getppid 478 ns with PTI vs 339 ns without (D13985, Haswell)");
   t.integer("kernel.vma_op_cycles", &KernelCosts::vma_op_cycles, 1560, "cycles", 0, kCycles,
             "Fixed work of mmap/munmap/mprotect: mmap lock, VMA lookup",
@@ -35,8 +35,8 @@ ParamTable<KernelCosts> make_table() {
             "One INVLPG",
             "100-260 cycles: Dave Hansen, linux-mm, 2014 (IvyBridge); 237 hot: Ingo Molnar, "
             "linux-mm, 8 Jun 2015");
-  t.integer("kernel.full_flush_cycles", &KernelCosts::full_flush_cycles, 150, "cycles", 0,
-            kCycles, "A full non-global flush (CR3 write); the refills cost what they cost",
+  t.integer("kernel.full_flush_cycles", &KernelCosts::full_flush_cycles, 150, "cycles", 0, kCycles,
+            "A full non-global flush (CR3 write); the refills cost what they cost",
             "96 cycles hot, 251-366 in other runs: Ingo Molnar, linux-mm, 8 Jun 2015");
   t.integer("kernel.ipi_send_cycles", &KernelCosts::ipi_send_cycles, 97, "cycles", 0, kCycles,
             "Initiator cost per IPI target",

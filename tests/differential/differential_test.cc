@@ -1,4 +1,5 @@
-// Randomized differential test of sim::Machine against the reference model.
+// Randomized differential test of sim::Machine against the reference model
+// (over 450 lines: one file for the whole suite, which shares its fixtures).
 //
 //   differential_test "[diff]"            every test here
 //   pkusim-difftest --seeds N --ops M     longer runs (tools/difftest)

@@ -1,6 +1,8 @@
+// The differential run: both models side by side, the comparison, coverage,
+// the mismatch report, the minimizer and the trace output. Over 450 lines
+// because these share the run's state and are read together when a
+// mismatch is being understood; the models themselves live elsewhere.
 #include "difftest.h"
-
-#include "traces/formats/text_writer.h"
 
 #include <fmt/format.h>
 
@@ -9,6 +11,7 @@
 #include <sstream>
 
 #include "generator.h"
+#include "traces/formats/text_writer.h"
 
 namespace pkusim::difftest {
 namespace {

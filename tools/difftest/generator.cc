@@ -1,3 +1,7 @@
+// The random record stream: one generating function per record kind and
+// its edge cases (README of tests/differential lists them). Over 450 lines
+// because every kind's cases are spelt out, which is what makes the
+// stream's coverage reviewable.
 #include "generator.h"
 
 #include <algorithm>
