@@ -15,7 +15,8 @@ how many. Output is deterministic: the same CSV and options give
 byte-identical PREFIX.png and PREFIX.svg, each written atomically.
 
 Only the standard library and matplotlib (Agg backend). Exit codes: 0 ok,
-2 bad input or output (one line on stderr), 70 internal error.
+2 bad input or output (one line on stderr), 3 matplotlib is missing for
+this interpreter, 70 internal error.
 """
 
 import argparse
@@ -27,7 +28,15 @@ import sys
 import tempfile
 import traceback
 
-import matplotlib
+try:
+    import matplotlib
+except ImportError:  # the wrong interpreter: say so in one line
+    if __name__ == "__main__":
+        print(f"pkusim_plot: matplotlib is not installed for {sys.executable} "
+              "(Debian: apt install python3-matplotlib, then run /usr/bin/python3 "
+              "or set PKUSIM_PYTHON)", file=sys.stderr)
+        sys.exit(3)
+    raise
 
 matplotlib.use("Agg")
 

@@ -319,6 +319,14 @@ class PlotErrorTest(TempDir):
         self.assert_fails(self.run_tool(PLOT, "no-such.csv", "--x", "a", "--y", "b",
                                         "-o", "o"), "cannot read no-such.csv")
 
+    def test_missing_matplotlib_is_exit_3(self):
+        path = self.write("in.csv", SWEEP)
+        result = subprocess.run([PYTHON, "-S", PLOT, path, "--x", "region_bytes", "--y",
+                                 "cycles", "-o", "o"], capture_output=True, text=True,
+                                cwd=self.dir, timeout=60)
+        self.assertEqual(result.returncode, 3, result.stderr)
+        self.assertIn("matplotlib is not installed", result.stderr)
+
     def test_log_axis_needs_positive_values(self):
         self.assert_fails(self.plot("a,b\n1,0\n2,3\n", "--x", "a", "--y", "b", "--logy",
                                     "-o", "o"), "in.csv:2: column 'b' is 0; --logy needs")
