@@ -166,9 +166,10 @@ def _check_header(path, line, fields):
 
 
 def _as_table(rows):
+    """A Table as is; any other list of dicts with its values as strings."""
     if isinstance(rows, Table):
         return rows
-    rows = list(rows)
+    rows = [{k: "" if v is None else str(v).strip() for k, v in row.items()} for row in rows]
     columns = list(rows[0].keys()) if rows else []
     return Table(rows, columns, "<rows>", range(1, len(rows) + 1))
 
