@@ -140,7 +140,8 @@ static void table_row(const Report *r, const Row *row) {
   }
   fprintf(r->table, "%7.1fs  %-14s %-52s %11s/%-5s [%s .. %s] n=%zu", elapsed(r), row->bench, ptxt,
           med, row->per, lo, hi, row->st.n);
-  if (row->has_cycles) fprintf(r->table, " %.0fcyc", row->median_cycles);
+  if (row->has_cycles)
+    fprintf(r->table, row->median_cycles < 100 ? " %.1f tsc" : " %.0f tsc", row->median_cycles);
   for (int i = 0; i < row->notes.count; i++)
     fprintf(r->table, " %s=%.3g", row->notes.n[i].key, row->notes.n[i].v);
   fputc('\n', r->table);
