@@ -287,9 +287,13 @@ int main(int argc, char **argv) {
           "TSC %.4f GHz (against CLOCK_MONOTONIC_RAW, %d windows of %.0f ms, spread %.0f ppm)%s\n",
           tsc.ghz, tsc.windows, tsc.window_ms, tsc.spread_ppm,
           tsc.invariant ? "" : "; the TSC is NOT invariant: times may be wrong");
-  fprintf(table, "measuring on CPU %d, peer on %s%d%s; hypervisor %s; PKU %s; THP %s\n", c.cpu_main,
-          c.cpu_peer < 0 ? "(none: peer modes missing) " : "CPU ", c.cpu_peer,
-          c.peer_smt_sibling ? " (SMT sibling)" : "",
+  char peer[64];
+  if (c.cpu_peer < 0)
+    snprintf(peer, sizeof peer, "no second CPU: peer rows missing");
+  else
+    snprintf(peer, sizeof peer, "peer on CPU %d%s", c.cpu_peer,
+             c.peer_smt_sibling ? " (its SMT sibling)" : "");
+  fprintf(table, "measuring on CPU %d, %s; hypervisor %s; PKU %s; THP %s\n", c.cpu_main, peer,
           h.hypervisor ? (h.hypervisor_vendor[0] ? h.hypervisor_vendor : "yes") : "no",
           c.pku ? "yes" : (h.pku ? "in the CPU but not enabled by the OS (OSPKE 0)" : "no"), h.thp);
   fflush(table);

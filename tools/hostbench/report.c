@@ -382,8 +382,11 @@ int report_write_json(const Report *r, const char *path, const char *host_json,
     }
     if (err) unlink(tmp);
   }
-  if (err)
-    fprintf(stderr, "pkusim-hostbench: cannot %s %s (writing %s): %s\n", what, tmp, path,
+  if (err && fd < 0)
+    fprintf(stderr, "pkusim-hostbench: cannot create a temporary file next to %s: %s\n", path,
+            strerror(err));
+  else if (err)
+    fprintf(stderr, "pkusim-hostbench: cannot %s %s (for %s): %s\n", what, tmp, path,
             strerror(err));
   int rc = err ? -1 : 0;
   free(tmp);
