@@ -43,8 +43,9 @@ static void fault_one(Ctx *c, bool write, size_t regions) {
   uint64_t sum = 0;
   for (size_t r = 0; r < regions + 1; r++) { /* region 0 is the warm-up */
     Region reg;
-    if (!region_map(&reg, kHugeBytes, kPages4k, false)) {
-      report_missing(c, "fault", &ps, "mmap of a 2 MiB region failed");
+    int err = region_map(&reg, kHugeBytes, kPages4k, false);
+    if (err) {
+      report_missing(c, "fault", &ps, region_error(err));
       free(v);
       return;
     }
@@ -107,8 +108,9 @@ static void sigsegv_one(Ctx *c, const char *cause) {
     return;
   }
   Region reg;
-  if (!region_map(&reg, 2 * kPageBytes, kPages4k, true)) {
-    report_missing(c, "sigsegv", &ps, "mmap failed");
+  int err = region_map(&reg, 2 * kPageBytes, kPages4k, true);
+  if (err) {
+    report_missing(c, "sigsegv", &ps, region_error(err));
     return;
   }
   char *bad = reg.base, *good = reg.base + kPageBytes;

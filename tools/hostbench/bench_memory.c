@@ -41,8 +41,9 @@ static bool buffer_map(Ctx *c, Buffer *b, size_t bytes, PageKind kind, const cha
   }
   report_progress(c, "populating %zu MiB of %s pages", bytes >> 20,
                   kind == kPagesThp ? "THP" : "4 KiB");
-  if (!region_map(&b->r, bytes, kind, true)) {
-    *why = "mmap failed";
+  int err = region_map(&b->r, bytes, kind, true);
+  if (err) {
+    *why = region_error(err);
     return false;
   }
   long long huge = smaps_huge_bytes(b->r.base);

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "hostbench.h"
 
@@ -65,16 +64,16 @@ typedef struct {
 } FlipSample;
 
 /* One pair, each call timed and its shootdowns counted; false on failure. */
-static bool flip(const Ctx *c, const Region *r, int tlb_fd, FlipSample *out) {
-  long long a = tlb_counter_read(tlb_fd);
+static bool flip(const Ctx *c, const Region *r, TlbCounter *tlb, FlipSample *out) {
+  long long a = tlb_counter_read(tlb);
   uint64_t t0 = tsc_begin();
   int ok_r = mprotect(r->base, r->bytes, PROT_READ);
   uint64_t t1 = tsc_end();
-  long long b = tlb_counter_read(tlb_fd);
+  long long b = tlb_counter_read(tlb);
   uint64_t t2 = tsc_begin();
   int ok_rw = mprotect(r->base, r->bytes, PROT_READ | PROT_WRITE);
   uint64_t t3 = tsc_end();
-  long long e = tlb_counter_read(tlb_fd);
+  long long e = tlb_counter_read(tlb);
   out->r_ns = (double)(t1 - t0) / c->tsc_ghz;
   out->rw_ns = (double)(t3 - t2) / c->tsc_ghz;
   out->r_ipis = a < 0 || b < 0 ? -1 : b - a;
@@ -96,21 +95,25 @@ static void flip_point(Ctx *c, const FlipSetup *s, const Region *r, PeerMode m) 
     missing_all(c, s, r, m, why);
     return;
   }
-  int tlb_fd = tlb_counter_open();
+  TlbCounter tlb;
+  tlb_counter_open(&tlb);
+  uint64_t t0 = tsc_begin();
+  long long readable = tlb_counter_read(&tlb);
+  double read_ns = (double)(tsc_end() - t0) / c->tsc_ghz;
   FlipSample first;
-  bool ok = flip(c, r, tlb_fd, &first);
-  double est = first.r_ns + first.rw_ns + 60e3; /* and three counter reads */
+  bool ok = flip(c, r, &tlb, &first);
+  double est = first.r_ns + first.rw_ns + 3 * read_ns;
   size_t warm = samples_for(est, c->quick ? 0.005 : 0.05, 2, 20);
   size_t n = samples_for(est, c->quick ? 0.02 : 0.25, c->quick ? 5 : 11, c->quick ? 50 : 300);
   size_t cap = 3 * n; /* room for dropped samples */
   FlipSample *fs = malloc(cap * sizeof *fs);
   double *v = malloc(3 * cap * sizeof *v);
   if (!fs || !v) ok = false;
-  for (size_t i = 0; ok && i < warm; i++) ok = flip(c, r, tlb_fd, &fs[0]);
+  for (size_t i = 0; ok && i < warm; i++) ok = flip(c, r, &tlb, &fs[0]);
   size_t taken = 0, kept = 0;
   bool any_r = false, any_rw = false; /* some sample's call got a shootdown */
   while (ok && taken < cap && (taken < n || (m == kPeerActive && kept < n))) {
-    ok = flip(c, r, tlb_fd, &fs[taken]);
+    ok = flip(c, r, &tlb, &fs[taken]);
     any_r = any_r || fs[taken].r_ipis > 0;
     any_rw = any_rw || fs[taken].rw_ipis > 0;
     taken++;
@@ -120,7 +123,7 @@ static void flip_point(Ctx *c, const FlipSetup *s, const Region *r, PeerMode m) 
   }
   int err = errno;
   peer_stop(peer);
-  if (tlb_fd >= 0) close(tlb_fd);
+  tlb_counter_close(&tlb);
   if (!ok) {
     char msg[96];
     snprintf(msg, sizeof msg, "mprotect failed: %s", strerror(err));
@@ -150,7 +153,7 @@ static void flip_point(Ctx *c, const FlipSetup *s, const Region *r, PeerMode m) 
       ipis[2] += f->r_ipis + f->rw_ipis;
     }
   }
-  bool counted = tlb_fd >= 0;
+  bool counted = readable >= 0;
   for (int d = 0; d < 3; d++) {
     Params ps;
     flip_params(&ps, s, r, m, kDirections[d]);
@@ -185,9 +188,10 @@ void bench_mprotect(Ctx *c) {
     Region r;
     size_t bytes = pages[i] * kPageBytes;
     if (bytes >= (64u << 20)) report_progress(c, "populating %zu MiB of 4 KiB pages", bytes >> 20);
-    if (!region_map(&r, bytes, kPages4k, true)) {
+    int err = region_map(&r, bytes, kPages4k, true);
+    if (err) {
       Region fake = {.bytes = bytes};
-      for (int m = 0; m < 3; m++) missing_all(c, &s, &fake, (PeerMode)m, "mmap failed");
+      for (int m = 0; m < 3; m++) missing_all(c, &s, &fake, (PeerMode)m, region_error(err));
       continue;
     }
     long long huge = smaps_huge_bytes(r.base);
@@ -213,8 +217,9 @@ static bool map_thp(Ctx *c, Region *r, size_t bytes, FlipSetup *s, const char *b
     missing(c, s, &fake, "THP is disabled on this host (transparent_hugepage/enabled = never)");
     return false;
   }
-  if (!region_map(r, bytes, kPagesThp, true)) {
-    missing(c, s, &fake, "mmap failed");
+  int err = region_map(r, bytes, kPagesThp, true);
+  if (err) {
+    missing(c, s, &fake, region_error(err));
     return false;
   }
   long long huge = smaps_huge_bytes(r->base);
@@ -340,9 +345,10 @@ void bench_refill(Ctx *c) {
   for (size_t i = 0; i < n4; i++) {
     FlipSetup s = {"refill", "4k", kPageBytes, -1};
     Region r;
-    if (!region_map(&r, p4[i] * kPageBytes, kPages4k, true)) {
+    int err = region_map(&r, p4[i] * kPageBytes, kPages4k, true);
+    if (err) {
       Region fake = {.bytes = p4[i] * kPageBytes};
-      refill_missing(c, &s, &fake, "mmap failed");
+      refill_missing(c, &s, &fake, region_error(err));
       continue;
     }
     refill_all(c, &s, &r);

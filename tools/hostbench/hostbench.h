@@ -168,16 +168,28 @@ typedef struct {
 
 /* Maps `bytes` (a multiple of 4 KiB) between PROT_NONE guards, so that the
  * region is one VMA that cannot merge with neighbours; MADV_NOHUGEPAGE or
- * MADV_HUGEPAGE by `kind`; writes every page when `populate`. */
-bool region_map(Region *r, size_t bytes, PageKind kind, bool populate);
+ * MADV_HUGEPAGE by `kind`; writes every page when `populate`. Returns 0, or
+ * an errno value (ENOMEM also when MemAvailable could not hold the region:
+ * populating it would wake the OOM killer instead). */
+int region_map(Region *r, size_t bytes, PageKind kind, bool populate);
+/* Why region_map failed, for a missing row. */
+const char *region_error(int err);
 void region_unmap(Region *r);
 /* AnonHugePages of the VMA holding `addr`, in bytes; -1 if not readable. */
 long long smaps_huge_bytes(const void *addr);
 /* The "TLB shootdowns" line of /proc/interrupts (flush requests each CPU
- * received from another), summed over the CPUs; -1 if unreadable. Opening
- * once and reading with pread keeps a read to a few tens of us. */
-int tlb_counter_open(void);
-long long tlb_counter_read(int fd);
+ * received from another), summed over the CPUs. The file stays open and is
+ * re-read with pread into a buffer that grows to hold it. */
+typedef struct {
+  int fd; /* -1 if /proc/interrupts is unreadable */
+  char *buf;
+  size_t cap;
+} TlbCounter;
+
+void tlb_counter_open(TlbCounter *t);
+/* The current sum; -1 if unreadable or there is no TLB line. */
+long long tlb_counter_read(TlbCounter *t);
+void tlb_counter_close(TlbCounter *t);
 /* Minor faults of the calling thread so far. */
 long long minor_faults(void);
 

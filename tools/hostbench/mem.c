@@ -23,17 +23,36 @@
 #define MADV_POPULATE_WRITE 23
 #endif
 
-bool region_map(Region *r, size_t bytes, PageKind kind, bool populate) {
+/* MemAvailable from /proc/meminfo in bytes, -1 if unknown. */
+static long long mem_available(void) {
+  FILE *f = fopen("/proc/meminfo", "r");
+  if (!f) return -1;
+  char line[128];
+  long long kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1) break;
+  fclose(f);
+  return kb < 0 ? -1 : kb * 1024;
+}
+
+const char *region_error(int err) {
+  return err == ENOMEM ? "not enough memory available" : strerror(err);
+}
+
+int region_map(Region *r, size_t bytes, PageKind kind, bool populate) {
   memset(r, 0, sizeof *r);
+  long long avail = mem_available();
+  if (populate && avail >= 0 && (double)bytes > 0.9 * (double)avail) return ENOMEM;
   size_t total = bytes + 3 * (size_t)kHugeBytes;
   char *res = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (res == MAP_FAILED) return false;
+  if (res == MAP_FAILED) return errno;
   uintptr_t b = ((uintptr_t)res + kHugeBytes + kHugeBytes - 1) & ~(uintptr_t)(kHugeBytes - 1);
   char *base = (char *)b;
   if (mprotect(base, bytes, PROT_READ | PROT_WRITE) != 0 ||
       madvise(base, bytes, kind == kPagesThp ? MADV_HUGEPAGE : MADV_NOHUGEPAGE) != 0) {
+    int err = errno;
     munmap(res, total);
-    return false;
+    return err;
   }
   r->base = base;
   r->bytes = bytes;
@@ -43,7 +62,7 @@ bool region_map(Region *r, size_t bytes, PageKind kind, bool populate) {
   if (populate && madvise(base, bytes, MADV_POPULATE_WRITE) != 0) {
     for (size_t off = 0; off < bytes; off += kPageBytes) ((volatile char *)base)[off] = 1;
   }
-  return true;
+  return 0;
 }
 
 void region_unmap(Region *r) {
@@ -76,18 +95,42 @@ long long smaps_huge_bytes(const void *addr) {
   return result;
 }
 
-int tlb_counter_open(void) { return open("/proc/interrupts", O_RDONLY | O_CLOEXEC); }
+void tlb_counter_open(TlbCounter *t) {
+  t->fd = open("/proc/interrupts", O_RDONLY | O_CLOEXEC);
+  t->cap = 1 << 14;
+  t->buf = malloc(t->cap);
+  if (!t->buf && t->fd >= 0) {
+    close(t->fd);
+    t->fd = -1;
+  }
+}
 
-long long tlb_counter_read(int fd) {
-  static char buf[1 << 16]; /* one CPU column per CPU: grows with the machine */
-  if (fd < 0) return -1;
-  ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-  if (n <= 0) return -1;
-  buf[n] = 0;
-  char *line = strstr(buf, "\nTLB:");
-  if (!line) line = strstr(buf, " TLB:"); /* right-aligned label */
+void tlb_counter_close(TlbCounter *t) {
+  if (t->fd >= 0) close(t->fd);
+  free(t->buf);
+  t->fd = -1;
+  t->buf = NULL;
+}
+
+long long tlb_counter_read(TlbCounter *t) {
+  if (t->fd < 0) return -1;
+  ssize_t n;
+  for (;;) { /* one CPU column per CPU: the file grows with the machine */
+    n = pread(t->fd, t->buf, t->cap - 1, 0);
+    if (n < 0) return -1;
+    if ((size_t)n < t->cap - 1) break;
+    char *nb = realloc(t->buf, t->cap * 2);
+    if (!nb) return -1;
+    t->buf = nb;
+    t->cap *= 2;
+  }
+  t->buf[n] = 0;
+  /* the label is "TLB:", right-aligned with spaces on big machines */
+  char *line = strncmp(t->buf, "TLB:", 4) == 0 ? t->buf : NULL;
+  for (char *p = t->buf; !line && (p = strstr(p, "TLB:")); p += 4)
+    if (p[-1] == ' ' || p[-1] == '\n') line = p;
   if (!line) return -1;
-  char *p = strchr(line + 1, ':') + 1;
+  char *p = line + 4;
   long long sum = 0;
   for (;;) {
     char *end;
