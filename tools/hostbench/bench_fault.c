@@ -21,6 +21,7 @@
  *          rt_sigreturn (XRSTOR) and the retried store. No system call runs in
  *          the handler, and no siglongjmp. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +116,16 @@ static void sigsegv_one(Ctx *c, const char *cause) {
   }
   char *bad = reg.base, *good = reg.base + kPageBytes;
   int key = -1;
+  uint32_t orig_pkru = pkey ? rdpkru() : 0;
   if (pkey) {
     key = pkey_alloc(0, PKEY_DISABLE_WRITE);
     if (key < 0 || pkey_mprotect(bad, kPageBytes, PROT_READ | PROT_WRITE, key) != 0) {
-      report_missing(c, "sigsegv", &ps, "pkey_alloc or pkey_mprotect failed");
-      if (key >= 0) pkey_free(key);
+      char why[96];
+      snprintf(why, sizeof why, "pkey_alloc or pkey_mprotect failed: %s", strerror(errno));
+      report_missing(c, "sigsegv", &ps, why);
       region_unmap(&reg);
+      if (key >= 0) pkey_free(key);
+      wrpkru(orig_pkru);
       return;
     }
     g_expected_code = SEGV_PKUERR;
@@ -148,7 +153,10 @@ static void sigsegv_one(Ctx *c, const char *cause) {
   }
   sigaction(SIGSEGV, &old, NULL);
   region_unmap(&reg);
-  if (key >= 0) pkey_free(key);
+  if (key >= 0) {
+    pkey_free(key);
+    wrpkru(orig_pkru); /* pkey_alloc set the freed key's bits */
+  }
   if (!v) return;
   if (g_unexpected_code) {
     char why[96];

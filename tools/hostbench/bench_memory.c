@@ -287,8 +287,9 @@ void bench_wrpkru_misses(Ctx *c) {
     report_missing(c, "wrpkru_misses", NULL, "out of memory for the index array");
     return;
   }
+  uint32_t orig = rdpkru();
   int key = pkey_alloc(0, 0);
-  uint32_t allow = rdpkru();
+  uint32_t allow = rdpkru(); /* the new key's bits are clear: access allowed */
   uint32_t deny = key > 0 ? allow | (3u << (2 * key)) : allow;
   if (key <= 0) report_progress(c, "note: pkey_alloc failed; WRPKRU writes the current value");
   for (int k = 0; k < 2; k++) {
@@ -326,7 +327,7 @@ void bench_wrpkru_misses(Ctx *c) {
     free(v);
     region_unmap(&b.r);
   }
-  wrpkru(allow);
   if (key > 0) pkey_free(key);
+  wrpkru(orig);
   free(idx);
 }

@@ -77,8 +77,9 @@ void bench_wrpkru(Ctx *c) {
     missing_rows(c, "wrpkru", kPatterns, 2);
     return;
   }
+  uint32_t orig = rdpkru();
   int key = pkey_alloc(0, 0);
-  uint32_t allow = rdpkru();
+  uint32_t allow = rdpkru(); /* the new key's bits are clear: access allowed */
   uint64_t iters = 10000;
   size_t n = c->quick ? 21 : 201, warm = 10;
   double *v = malloc(n * sizeof *v);
@@ -98,7 +99,7 @@ void bench_wrpkru(Ctx *c) {
     }
     report_row(c, "wrpkru", &ps, "instruction", v, n, warm, iters * kPkruPerIter, NULL);
   }
-  wrpkru(allow);
   if (key > 0) pkey_free(key);
+  wrpkru(orig);
   free(v);
 }
