@@ -59,10 +59,6 @@ System::System(const TimingParams& p, Mode mode)
 
 System::~System() = default;
 
-System::Core& System::core_of(const Process& p, unsigned tid) {
-  return *cores_[static_cast<unsigned>(p.core_of_thread[tid])];
-}
-
 System::Core& System::allocate_core(Process& p, unsigned tid) {
   if (mode_ == Mode::kFunctional && cores_used_ == cores_.size()) {
     cores_.push_back(std::make_unique<Core>());

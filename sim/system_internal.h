@@ -88,12 +88,17 @@ struct System::Process {
   std::vector<std::string> core_tlb, core_psc, core_walks, core_mmu;
 };
 
+inline System::Core& System::core_of(const Process& p, unsigned tid) {
+  return *cores_[static_cast<unsigned>(p.core_of_thread[tid])];
+}
+
 /// What the machine's hooks are, in either mode.
 class System::Hooks : public MachineHooks {};
 
 /// The per-instruction context the timing hooks fill in.
 struct Ctx {
   System::Core* core = nullptr;
+  CoreTiming* timing = nullptr;  // core->timing
   uint64_t cursor = 0;  // the instruction's time so far
   Latency lat;
   Stall kernel = Stall::kSyscall;  // where kernel work is charged

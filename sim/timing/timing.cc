@@ -21,7 +21,7 @@ class System::TimingHooks final : public System::Hooks {
   }
 
   void translated(unsigned, AccessKind, uint64_t, const mmu::TranslateResult& r) override {
-    CoreTiming& c = *ctx.core->timing;
+    CoreTiming& c = *ctx.timing;
     const uint64_t walk = c.port.take();
     if (r.exception == isa::Exception::kGeneralProtection || r.tlb_level == 1) return;
     const uint64_t stlb = s_.p_.system.stlb_latency_cycles;
@@ -40,7 +40,7 @@ class System::TimingHooks final : public System::Hooks {
   }
 
   void accessed(unsigned, AccessKind kind, uint64_t pa) override {
-    CoreTiming& c = *ctx.core->timing;
+    CoreTiming& c = *ctx.timing;
     MemorySystem& ms = *s_.memory_;
     if (kind == AccessKind::kFetch) {
       const MemAccess a = ms.access(ctx.core->id, pa, false, true, ctx.cursor);
@@ -111,8 +111,8 @@ class System::TimingHooks final : public System::Hooks {
     const uint64_t until =
         std::max(ctx.ack_max, ctx.cursor + targets * s_.p_.kernel.ipi_send_cycles);
     const uint64_t wait = until - ctx.cursor;
-    ++ctx.core->timing->shootdowns_initiated;
-    ctx.core->timing->shootdown_wait_cycles += wait;
+    ++ctx.timing->shootdowns_initiated;
+    ctx.timing->shootdown_wait_cycles += wait;
     p_.shootdown_initiator_cycles += wait;
     advance(Stall::kShootdown, wait);
     ctx.ipis = 0;
@@ -122,7 +122,7 @@ class System::TimingHooks final : public System::Hooks {
   void advance(Stall s, uint64_t cycles) {
     ctx.cursor += cycles;
     ctx.lat.add(s, cycles);
-    ctx.core->timing->port.now = ctx.cursor;
+    ctx.timing->port.now = ctx.cursor;
   }
 
  private:
@@ -157,7 +157,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   Machine& m = *p.machine;
   Core& core = core_of(p, m.current_thread());
   CoreTiming& c = *core.timing;
-  take_interrupts(core, c.timer.next_dispatch());
+  if (!c.pending.empty()) take_interrupts(core, c.timer.next_dispatch());
   TimingHooks& hooks = static_cast<TimingHooks&>(*p.hooks);
   Ctx& ctx = hooks.ctx;
   const KernelCosts& k = p_.kernel;
@@ -178,6 +178,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   const uint64_t d = c.timer.dispatch(kind, !in.continuation);
   ctx = Ctx{};
   ctx.core = &core;
+  ctx.timing = &c;
   ctx.cursor = d;
   if (isa::is_memory_op(in.op)) {
     const uint64_t issue = c.timer.memory_issue(d);

@@ -19,10 +19,11 @@ void MmuStress::start_iteration() {
   const uint64_t s = array_bytes_;
   const uint64_t rnd_ld = kArray + (ra & (s - 8));
   const uint64_t rnd_st = kArray + (rb & (s - 8));
-  s1_ = kArray + (8 * k_) % s;
-  const uint64_t s2 = kArray + (8 * k_ + s / 4) % s;
-  const uint64_t s3 = kArray + (8 * k_ + s / 2) % s;
-  s4_ = kArray + (8 * k_ + 3 * s / 4) % s;
+  const uint64_t mask = s - 1;  // a power of two
+  s1_ = kArray + ((8 * k_) & mask);
+  const uint64_t s2 = kArray + ((8 * k_ + s / 4) & mask);
+  const uint64_t s3 = kArray + ((8 * k_ + s / 2) & mask);
+  s4_ = kArray + ((8 * k_ + 3 * s / 4) & mask);
   ld2_ = k_ % 4 == 0 ? rnd_ld : s2;
   st2_ = k_ % 4 == 2 ? rnd_st : s3;
   skip_ = (rc & 15) == 0;
