@@ -19,14 +19,4 @@ struct Command {
 /// Every command, in `pkusim --help` order.
 const std::vector<Command>& commands();
 
-// The commands (each in commands/NAME.cc).
-Command run_command();
-Command check_command();
-Command gen_command();
-Command bench_command();
-Command cachesim_command();
-Command convert_command();
-Command config_command();
-Command stats_command();
-
 }  // namespace pkusim::app

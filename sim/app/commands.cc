@@ -2,6 +2,16 @@
 
 namespace pkusim::app {
 
+// The commands, each defined in commands/NAME.cc.
+Command run_command();
+Command check_command();
+Command gen_command();
+Command bench_command();
+Command cachesim_command();
+Command convert_command();
+Command config_command();
+Command stats_command();
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {run_command(),    check_command(),    gen_command(),
                                             bench_command(),  cachesim_command(), convert_command(),

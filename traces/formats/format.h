@@ -39,10 +39,4 @@ const TraceFormat* find_format(std::string_view name);
 /// "text, binary, lackey or champsim" (writable only: "text or binary").
 std::string format_names(bool writable_only = false);
 
-// The formats (each defined in its own file).
-const TraceFormat& text_format();
-const TraceFormat& binary_format();
-const TraceFormat& lackey_format();
-const TraceFormat& champsim_format();
-
 }  // namespace pkusim::traces

@@ -4,6 +4,12 @@
 
 namespace pkusim::traces {
 
+// The formats, each defined in its own file of formats/.
+const TraceFormat& text_format();
+const TraceFormat& binary_format();
+const TraceFormat& lackey_format();
+const TraceFormat& champsim_format();
+
 const std::vector<const TraceFormat*>& trace_formats() {
   // Recognition order: formats with a magic number first, text last.
   static const std::vector<const TraceFormat*> formats = {&binary_format(), &lackey_format(),

@@ -83,7 +83,4 @@ const Generator& find_generator(std::string_view name);
 /// "NAME" or "NAME:k=v,k=v" into the generator and its validated arguments.
 std::pair<const Generator*, GenArgs> parse_invocation(std::string_view invocation);
 
-// The generators (each in its own file).
-const Generator& mmu_stress_generator();
-
 }  // namespace pkusim::traces
