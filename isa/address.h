@@ -1,5 +1,5 @@
 #pragma once
-// Canonical linear addresses (Intel SDM Vol. 1 3.3.7.1; pku-spec.md 1.1):
+// Canonical linear addresses (Intel SDM Vol. 1 3.3.7.1):
 // bits 63 down to the top implemented bit (47, or 56 with LA57) must be equal.
 #include <cstdint>
 

@@ -1,6 +1,7 @@
 #pragma once
-// Control-register bits used by the MMU (Intel SDM Vol. 3A 2.5 and 4.5; Linux
-// arch/x86/include/uapi/asm/processor-flags.h), pku-spec.md sections 1.1, 1.2.
+// Control-register bits used by the MMU (Intel SDM Vol. 3A 2.5 and 4.5; CR3
+// with and without PCIDs: Tables 4-12 and 4-13; Linux
+// arch/x86/include/uapi/asm/processor-flags.h).
 #include <cstdint>
 
 #include "isa/bits.h"

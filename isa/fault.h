@@ -1,6 +1,6 @@
 #pragma once
-// Page-fault error code (Intel SDM Vol. 3A 6.15, Linux asm/trap_pf.h),
-// pku-spec.md section 1.6.
+// Page-fault error code (Intel SDM Vol. 3A 6.15; Linux
+// arch/x86/include/asm/trap_pf.h).
 #include <cstdint>
 
 #include "isa/bits.h"

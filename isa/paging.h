@@ -1,12 +1,13 @@
 #pragma once
 // x86-64 paging-structure entries (IA-32e 4-level paging, optionally LA57).
 //
-// Follows Intel SDM Vol. 3A ch. 4, Tables 4-14 to 4-20 (pku-spec.md section
-// 1.3): low bits are common to every level; PS selects a leaf at the PDPTE
-// (1 GiB) and PDE (2 MiB) levels; the PAT bit is bit 7 in a PTE and bit 12 in
-// a large leaf; the protection key is bits 62:59 of the LEAF entry only; XD is
-// bit 63 (reserved unless EFER.NXE = 1). Linux's software use of ignored bits
-// (PROTNONE = bit 8 when P = 0) is in sim/kernel, not here.
+// Follows Intel SDM Vol. 3A ch. 4, Tables 4-14 to 4-20, and Linux
+// arch/x86/include/asm/pgtable_types.h: low bits are common to every level;
+// PS selects a leaf at the PDPTE (1 GiB) and PDE (2 MiB) levels; the PAT bit
+// is bit 7 in a PTE and bit 12 in a large leaf; the protection key is bits
+// 62:59 of the LEAF entry only; XD is bit 63 (reserved unless EFER.NXE = 1).
+// Linux's software use of ignored bits (PROTNONE = bit 8 when P = 0) is in
+// sim/kernel, not here.
 #include <cstdint>
 
 #include "isa/bits.h"

@@ -1,7 +1,7 @@
 #pragma once
 // The PKRU register (Intel SDM Vol. 3A 2.7 and 4.6.2; Linux asm/pkru.h):
 // for key k, AD (access disable) is bit 2k and WD (write disable) is bit
-// 2k+1. AD denies reads and writes; WD denies writes (pku-spec.md 2.2).
+// 2k+1. AD denies reads and writes; WD denies writes (__pkru_allows_write).
 #include <cstdint>
 
 namespace pkusim::isa {
@@ -33,7 +33,7 @@ struct Pkru {
   }
 };
 
-/// Exceptions of RDPKRU / WRPKRU (SDM Vol. 2; pku-spec.md 2.3).
+/// Exceptions of RDPKRU / WRPKRU (Intel SDM Vol. 2, RDPKRU and WRPKRU).
 enum class PkruInsnFault : uint8_t { kNone, kUndefined /* #UD */, kGeneralProtection /* #GP(0) */ };
 
 /// RDPKRU: #UD if CR4.PKE = 0; #GP(0) if ECX != 0.

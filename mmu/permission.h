@@ -1,6 +1,8 @@
 #pragma once
-// The access-rights check of Intel SDM Vol. 3A 4.6 (pku-spec.md 1.4, 2.4),
-// applied to a translation from the TLB or a fresh walk:
+// The access-rights check of Intel SDM Vol. 3A 4.6 and 4.6.2, in the order of
+// QEMU (target/i386/tcg/system/excp_helper.c mmu_translate) and Bochs
+// (bochs/cpu/paging.cc handle_pkeys), applied to a translation from the TLB
+// or a fresh walk:
 //  1. a user-mode access to a supervisor-mode address faults (no PK);
 //  2. instruction fetches: XD and SMEP only; protection keys never apply;
 //  3. data accesses to user-mode addresses with CR4.PKE: AD of the key denies

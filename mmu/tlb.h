@@ -6,7 +6,8 @@
 // the PCID. `Tlbs` is a core's hierarchy: L1 data arrays (one per page size),
 // L1 instruction arrays, and second-level arrays shared by both (the STLB).
 // PKRU is NOT cached: rights are checked against the current PKRU on every
-// hit, so WRPKRU needs no invalidation (pku-spec.md 2.3).
+// hit, so WRPKRU needs no invalidation (SDM 4.10.2.2 lists the key, not the
+// rights PKRU gives it; Bochs bochs/cpu/tlb.h isReadOK applies PKRU on hits).
 // Not modeled here: paging-structure caches and timing (sim/).
 #include <cstdint>
 #include <string>

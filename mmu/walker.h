@@ -1,13 +1,15 @@
 #pragma once
 // The page-table walker for IA-32e paging (4-level; 5-level when CR4.LA57).
 //
-// Follows Intel SDM Vol. 3A 4.5 and the check order of Bochs/QEMU
-// (pku-spec.md 1.6): canonical check (#GP, no walk) -> per level, top down:
-// not present (#PF, P=0) -> reserved bits (#PF, RSVD|P) -> set A -> leaf at a
-// PS=1 PDPTE (1 GiB) or PDE (2 MiB), or the PTE. It combines R/W, U/S (AND)
-// and XD (OR) across levels and takes the key from the leaf only. The
-// permission check is separate (permission.h); D is set by the MMU once the
-// access is known to be allowed. Not modeled: PAT/memory types, SMM, EPT.
+// Follows Intel SDM Vol. 3A 4.5 and the check order of Bochs
+// (bochs/cpu/paging.cc: "page not present, reserved bits, protection") and
+// QEMU (target/i386/tcg/system/excp_helper.c mmu_translate): canonical check
+// (#GP, no walk) -> per level, top down: not present (#PF, P=0) -> reserved
+// bits (#PF, RSVD|P) -> set A -> leaf at a PS=1 PDPTE (1 GiB) or PDE
+// (2 MiB), or the PTE. It combines R/W, U/S (AND) and XD (OR) across levels
+// and takes the key from the leaf only. The permission check is separate
+// (permission.h); D is set by the MMU once the access is known to be
+// allowed. Not modeled: PAT/memory types, SMM, EPT.
 #include <cstdint>
 
 #include "isa/control_regs.h"

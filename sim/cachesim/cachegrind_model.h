@@ -1,7 +1,7 @@
 #pragma once
 // A cache-only model that reproduces Cachegrind's nine counters (Valgrind
-// 3.19 cachegrind/cg_sim.c and cg_main.c, as summarized in
-// shared/reference/valgrind.md section 2):
+// 3.19 cachegrind/cg_sim.c and cg_main.c; the Valgrind User Manual,
+// Cachegrind chapter, "Simulation Details"):
 //  - I1, D1 and a unified LL; set-associative, true LRU (an MRU-ordered tag
 //    list per set); set index = (address >> log2 line) & (sets - 1);
 //  - every instruction is one I1 access of (address, length);

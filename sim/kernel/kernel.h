@@ -1,7 +1,7 @@
 #pragma once
 // The Linux 6.x x86-64 model of one process: VMAs, page tables in PhysMem,
 // protection keys, demand paging, fault classification, and the TLB flush
-// policy. Behaviour and sources (pku-spec.md section 3; docs/semantics.md):
+// policy. Behaviour and sources (docs/semantics.md, "Linux"):
 //  - mmap (MAP_FIXED|MAP_ANONYMOUS|MAP_PRIVATE, optional MAP_POPULATE and
 //    hugetlb), munmap, mprotect and pkey_mprotect (mm/mprotect.c
 //    do_mprotect_pkey: EINVAL/ENOMEM order, changes made before a hole are

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pkusim cachesim against Cachegrind itself: the same program traced by
 # valgrind lackey and simulated by cachegrind, under a fixed environment
-# (shared/reference/valgrind.md 2, "Same stream"), must give all nine
-# counters equal, for several programs and three geometries.
+# (the program's path through its code depends on its environment, arguments
+# and address layout: env(1) -i, setarch(8) -R), must give all nine counters
+# equal, for several programs and three geometries.
 #   compare.sh PKUSIM WORKDIR
 set -euo pipefail
 pkusim=$(realpath "$1")

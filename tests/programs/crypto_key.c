@@ -1,4 +1,5 @@
-/* The crypto-key pattern (LWN 2015, pku-spec.md 6.1): a key schedule kept
+/* The crypto-key pattern (Jonathan Corbet, "Memory protection keys", LWN,
+ * 13 May 2015: keys hidden except during use): a key schedule kept
  * access-disabled under its own protection key, opened with pkey_set only
  * while a record is encrypted. On a PKU machine it never faults. */
 #define _GNU_SOURCE

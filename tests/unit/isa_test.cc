@@ -1,5 +1,7 @@
-// Pins every architectural bit position to pku-spec.md sections 1 and 2
-// (Intel SDM Vol. 3A ch. 2, 4 and 6.15; Linux processor-flags.h, trap_pf.h).
+// Pins every architectural bit position to the Intel SDM (Vol. 1 3.3.7.1;
+// Vol. 2 RDPKRU/WRPKRU; Vol. 3A ch. 2, 4 and 6.15) and Linux
+// (arch/x86/include/uapi/asm/processor-flags.h, arch/x86/include/asm/trap_pf.h,
+// arch/x86/include/asm/pkru.h).
 #include <catch2/catch.hpp>
 
 #include "isa/address.h"

@@ -1,5 +1,6 @@
-// The hardware-level scenarios of pku-spec.md 4.4 and the TLB behaviour of
-// SDM 4.10, on the MMU alone (no kernel).
+// Hardware-level PKU scenarios (Intel SDM Vol. 3A 4.6 and 4.6.2 access rights
+// and protection keys, 6.15 error code; Vol. 1 3.3.7.1 canonical addresses)
+// and the TLB behaviour of SDM 4.10, on the MMU alone (no kernel).
 #include "mmu/mmu.h"
 
 #include <catch2/catch.hpp>

@@ -5,9 +5,11 @@
 // page number to {prot, key}, every thread has a PKRU value, and the process
 // has a 16-bit key allocation map (key 0 preallocated) and an execute-only
 // key (-1 until first used). The rules are Linux 6.x on x86-64 with PKU as
-// shared/reference/pku-spec.md sections 2-3 and mm/mprotect.c,
-// arch/x86/mm/pkeys.c, arch/x86/include/asm/pkeys.h, mm/mmap.c describe them;
-// each rule is spelt out next to its code in reference_model.cc.
+// the Intel SDM (Vol. 3A 2.7 and 4.6.2, PKRU) and mm/mprotect.c,
+// arch/x86/mm/pkeys.c, arch/x86/include/asm/pkeys.h, mm/mmap.c,
+// arch/x86/mm/fault.c and arch/x86/kernel/process.c define them (sources per
+// rule in docs/semantics.md); each rule is spelt out next to its code in
+// reference_model.cc.
 //
 // Deliberately independent of sim/: it uses only isa::Instr (the shared
 // input record) and its own constants.
