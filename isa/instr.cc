@@ -32,6 +32,14 @@ std::string_view op_name(Op op) {
       return "thread";
     case Op::kExpect:
       return "expect";
+    case Op::kSleep:
+      return "sleep";
+    case Op::kExit:
+      return "exit";
+    case Op::kSyscall:
+      return "syscall";
+    case Op::kRoi:
+      return "roi";
   }
   return "?";
 }

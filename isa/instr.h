@@ -21,19 +21,28 @@ enum class Op : uint8_t {
   kPkeyAlloc,
   kPkeyFree,
   kPkeyMprotect,
-  kThread,  // not an instruction: later records belong to thread `value`
-  kExpect,  // not an instruction: an assertion on the previous record
+  kThread,   // not an instruction: later records belong to thread `value`
+  kExpect,   // not an instruction: an assertion on the previous record
+  kSleep,    // the thread blocks in a system call for `value` nanoseconds
+  kExit,     // the thread exits
+  kSyscall,  // a system call with no work of its own (entry and exit only)
+  kRoi,      // not an instruction: the region of interest begins (value 0) or ends (1)
 };
-inline constexpr unsigned kNumOps = 14;
+inline constexpr unsigned kNumOps = 18;
+inline constexpr uint64_t kRoiBegin = 0;
+inline constexpr uint64_t kRoiEnd = 1;
 
 std::string_view op_name(Op op);
 
 constexpr bool is_memory_op(Op op) { return op == Op::kLoad || op == Op::kStore || op == Op::kRmw; }
 constexpr bool is_syscall(Op op) {
   return op == Op::kMmap || op == Op::kMunmap || op == Op::kMprotect || op == Op::kPkeyAlloc ||
-         op == Op::kPkeyFree || op == Op::kPkeyMprotect;
+         op == Op::kPkeyFree || op == Op::kPkeyMprotect || op == Op::kSleep || op == Op::kExit ||
+         op == Op::kSyscall;
 }
-constexpr bool is_instruction(Op op) { return op != Op::kThread && op != Op::kExpect; }
+constexpr bool is_instruction(Op op) {
+  return op != Op::kThread && op != Op::kExpect && op != Op::kRoi;
+}
 
 /// PROT_* bits as Linux defines them (uapi asm-generic/mman-common.h).
 inline constexpr uint8_t kProtRead = 0x1;
@@ -59,6 +68,8 @@ enum class ExpectKind : uint8_t { kOk, kMaperr, kAccerr, kPkuerr, kErrno, kRet }
 ///   mprotect: addr, len, prot            pkey_mprotect: addr, len, prot, key
 ///   pkey_alloc: value = rights           pkey_free: key
 ///   thread: value = thread id            expect: expect, value (key, errno or ret)
+///   sleep: value = nanoseconds           exit, syscall: -
+///   roi: value = kRoiBegin or kRoiEnd
 /// `ip` is the instruction's address when `has_ip` (its fetch is simulated).
 struct Instr {
   Op op = Op::kCompute;

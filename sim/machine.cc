@@ -133,8 +133,10 @@ Outcome Machine::execute(const isa::Instr& in) {
     switch_thread(static_cast<unsigned>(in.value));
     return out;
   }
-  if (in.op == isa::Op::kExpect) return out;
+  if (in.op == isa::Op::kExpect || in.op == isa::Op::kRoi) return out;
   if (!in.continuation) stats_.instructions += in.op == isa::Op::kCompute ? in.value : 1;
+  // A thread that slept runs again: its first instruction after the sleep.
+  if (kernel_.thread_state(current_) == Kernel::ThreadState::kAsleep) kernel_.wake(current_);
 
   if (in.has_ip && !in.continuation && !access(in.ip, in.ip_size, AccessKind::kFetch, out)) {
     record_fault(out);
@@ -181,8 +183,17 @@ Outcome Machine::execute(const isa::Instr& in) {
     case isa::Op::kPkeyFree:
       sys = kernel_.pkey_free(tid, in.key);
       break;
+    case isa::Op::kSleep:
+      kernel_.sleep(tid);
+      break;
+    case isa::Op::kExit:
+      kernel_.exit_thread(tid);
+      break;
+    case isa::Op::kSyscall:
+      break;
     case isa::Op::kThread:
     case isa::Op::kExpect:
+    case isa::Op::kRoi:
       break;
   }
   out.syscall = true;

@@ -149,6 +149,10 @@ void register_process_stats(stats::Group& g, const Machine& m) {
               "Full flushes on other cores");
   inv.counter("skipped", &k.skipped_flushes, Unit::kCount,
               "Flushes not done (kernel.flush_policy none)");
+  inv.counter("lazy_skipped", &k.lazy_skipped, Unit::kCount,
+              "Threads that got no IPI because they were asleep or had exited (lazy TLB)");
+  inv.counter("wake_flushes", &k.wake_flushes, Unit::kCount,
+              "Full flushes of threads that woke after the page tables changed");
 }
 
 }  // namespace pkusim::sim

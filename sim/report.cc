@@ -45,7 +45,20 @@ json report_json(const Simulation& s) {
   r["mode"] = mode_name(s.mode());
   r["inputs"] = inputs_json(sys);
   r["config"] = s.config().values();
+  const RunLimits& l = s.limits();
+  if (l.skip || l.warmup || l.max_instructions) {
+    r["measured"] = {{"skip_instructions", l.skip},
+                     {"warmup_instructions", l.warmup},
+                     {"max_instructions", l.max_instructions},
+                     {"begin_instruction", sys.measured().begin_instruction},
+                     {"end_instruction", sys.measured().end_instruction}};
+  }
   r["stats"] = stats::to_json(s.stats());
+  if (const auto roi = s.roi_stats()) {
+    r["roi"] = {{"begin_instruction", sys.roi().begin_instruction},
+                {"end_instruction", sys.roi().end_instruction},
+                {"stats", stats::to_json(*roi)}};
+  }
   json faults = json::array();
   for (const FaultDetail& d : sys.first_faults()) {
     const FaultRecord& f = d.fault;
@@ -73,8 +86,13 @@ json report_json(const Simulation& s) {
 
 std::string report_csv(const Simulation& s) {
   const stats::Snapshot snap = s.stats();
-  return stats::csv_line(stats::csv_columns(snap)) + "\n" +
-         stats::csv_line(stats::csv_values(snap)) + "\n";
+  std::vector<std::string> cols = stats::csv_columns(snap), vals = stats::csv_values(snap);
+  if (const auto roi = s.roi_stats()) {
+    const auto rc = stats::csv_columns(*roi, "roi."), rv = stats::csv_values(*roi);
+    cols.insert(cols.end(), rc.begin(), rc.end());
+    vals.insert(vals.end(), rv.begin(), rv.end());
+  }
+  return stats::csv_line(cols) + "\n" + stats::csv_line(vals) + "\n";
 }
 
 std::string report_text(const Simulation& s) {
@@ -86,6 +104,24 @@ std::string report_text(const Simulation& s) {
     if (in.compression != "none") line += ", " + in.compression;
     for (const auto& [k, v] : in.counters) line += fmt::format(", {} {}", k, stats::with_commas(v));
     out += line + ")\n";
+  }
+  const RunLimits& l = s.limits();
+  const std::string measured =
+      l.skip || l.warmup || l.max_instructions
+          ? fmt::format(" (instructions {} to {}: --skip {}, --warmup {})",
+                        stats::with_commas(sys.measured().begin_instruction),
+                        stats::with_commas(sys.measured().end_instruction),
+                        stats::with_commas(l.skip), stats::with_commas(l.warmup))
+          : "";
+  if (const auto roi = s.roi_stats()) {
+    // The region of interest first: the steady state people came for.
+    out += fmt::format("== region of interest (instructions {} to {})\n",
+                       stats::with_commas(sys.roi().begin_instruction),
+                       stats::with_commas(sys.roi().end_instruction));
+    out += stats::to_text(*roi);
+    out += "== whole run" + measured + "\n";
+  } else if (!measured.empty()) {
+    out += "== measured run" + measured + "\n";
   }
   out += stats::to_text(s.stats());
   const auto faults = sys.first_faults();
@@ -99,7 +135,7 @@ std::string report_text(const Simulation& s) {
                       f.si_code == abi::kSegvPkuerr ? fmt::format(" si_pkey={}", f.pkey) : "");
     }
   }
-  for (const std::string& l : expect_failure_lines(s)) out += "FAILED " + l + "\n";
+  for (const std::string& l : expect_failure_lines(s)) out += "assertion failed: " + l + "\n";
   return out;
 }
 

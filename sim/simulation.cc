@@ -1,5 +1,7 @@
 #include "sim/simulation.h"
 
+#include <fmt/format.h>
+
 #include <sstream>
 
 #include "traces/formats/text_reader.h"
@@ -46,6 +48,36 @@ void Simulation::add_source(std::string name, std::unique_ptr<traces::RecordSour
   system_->add_process(std::move(name), std::move(source), nullptr, std::move(format), "none", 0);
 }
 
-void Simulation::run() { system_->run(observer_, interval_); }
+void Simulation::run() {
+  system_->run(observer_, interval_);
+  const uint64_t measure_at = limits_.skip + limits_.warmup;
+  if (measure_at > 0 && !system_->measure_start()) {
+    const auto in = system_->inputs();
+    throw traces::TraceError(
+        in.empty() ? "" : in[0].name, 0, 0,
+        fmt::format("the input{} ended after {} instructions, before --skip and --warmup ({}) "
+                    "were done: nothing was measured",
+                    in.size() == 1 ? "" : "s", system_->instructions(), measure_at));
+  }
+}
+
+stats::Snapshot Simulation::stats() const {
+  const stats::Snapshot end = system_->stats().snapshot();
+  const auto& start = system_->measure_start();
+  return start ? end.minus(*start) : end;
+}
+
+std::optional<stats::Snapshot> Simulation::roi_stats() const {
+  const auto& start = system_->roi_start();
+  const auto& end = system_->roi_end();
+  if (!start || !end) return std::nullopt;
+  // The region counts only measured instructions: it starts no earlier than
+  // the measurement.
+  const auto& measure = system_->measure_start();
+  if (measure && system_->roi().begin_instruction < system_->measured().begin_instruction) {
+    return end->minus(*measure);
+  }
+  return end->minus(*start);
+}
 
 }  // namespace pkusim::sim

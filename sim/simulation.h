@@ -3,6 +3,7 @@
 // (trace files, or generator invocations `gen:NAME:k=v,...`) in, a run, and
 // its statistics and report out. Progress goes to an observer.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sim/config/config.h"
@@ -26,6 +27,11 @@ class Simulation {
   /// Adds a process that replays `source` (a generator made by the caller).
   void add_source(std::string name, std::unique_ptr<traces::RecordSource> source,
                   std::string format = "generated");
+  /// --skip, --warmup, --max-instructions (see RunLimits).
+  void set_limits(const RunLimits& l) {
+    limits_ = l;
+    system_->set_limits(l);
+  }
   void set_observer(RunObserver* observer, double interval_seconds = 1.0) {
     observer_ = observer;
     interval_ = interval_seconds;
@@ -38,8 +44,12 @@ class Simulation {
   const TimingParams& params() const { return params_; }
   Mode mode() const { return system_->mode(); }
   const System& system() const { return *system_; }
-  /// The statistics of the whole run.
-  stats::Snapshot stats() const { return system_->stats().snapshot(); }
+  /// The statistics of the measured run: the whole run, or what follows
+  /// --skip and --warmup.
+  stats::Snapshot stats() const;
+  /// The statistics of the region of interest, if the inputs mark one.
+  std::optional<stats::Snapshot> roi_stats() const;
+  const RunLimits& limits() const { return limits_; }
 
  private:
   Config cfg_;
@@ -47,6 +57,7 @@ class Simulation {
   std::unique_ptr<System> system_;
   bool stdin_used_ = false;
   unsigned inputs_ = 0;
+  RunLimits limits_;
   RunObserver* observer_ = nullptr;
   double interval_ = 1.0;
 };

@@ -175,6 +175,14 @@ void System::register_core_stats(Core& c, const mmu::Mmu& m) {
   const std::string path = fmt::format("cores.{}", c.id);
   g.constant("process", unsigned(c.proc), Unit::kIndex, "The process of its thread");
   g.constant("thread", c.tid, Unit::kIndex, "Its thread's id in the trace");
+  // Read when a snapshot is taken: the machine is still being built now.
+  const Process* proc = procs_[unsigned(c.proc)].get();
+  const unsigned tid = c.tid;
+  g.gauge(
+      "thread_state", [proc, tid] { return uint64_t(proc->machine->kernel().thread_state(tid)); },
+      Unit::kIndex,
+      "Its thread at the end: 0 running, 1 asleep, 2 exited (an exited thread's core is idle)",
+      Show::kDetail);
   Process& p = *procs_[unsigned(c.proc)];
   p.core_tlb.push_back(path + ".tlb");
   p.core_psc.push_back(path + ".psc");
@@ -253,26 +261,101 @@ void System::register_process_timing(Process& p, stats::Group& g) {
              "Cycles targets spent in the IPI handler");
 }
 
+void System::trace_error(const Process& p, const std::string& what) const {
+  const uint64_t at = p.reader->location();
+  if (p.traits.located_by_line) throw traces::TraceError(p.name, at, 1, what);
+  throw traces::TraceError(p.name, 0, 0, fmt::format("record {}: {}", at, what));
+}
+
+void System::roi_marker(Process& p, const isa::Instr& rec) {
+  if (rec.value == isa::kRoiBegin) {
+    if (p.roi_begun) trace_error(p, "a second region of interest: a trace has at most one");
+    p.roi_begun = true;
+    if (roi_open_++ == 0 && !roi_start_) {
+      roi_start_ = root_.snapshot();
+      roi_.begin_instruction = executed_;
+    }
+    return;
+  }
+  if (!p.roi_begun) trace_error(p, "roi end without roi begin");
+  if (p.roi_ended) trace_error(p, "a second roi end");
+  p.roi_ended = true;
+  if (--roi_open_ == 0) {
+    roi_end_ = root_.snapshot();
+    roi_.end_instruction = executed_;
+  }
+}
+
+void System::phase_change() {
+  if (fast_forward_ && executed_ >= limits_.skip) {
+    fast_forward_ = false;
+    // Walk cycles counted while skipping belong to no instruction.
+    for (auto& c : cores_) {
+      if (c->timing) c->timing->port.take();
+    }
+  }
+  const uint64_t measure_at = limits_.skip + limits_.warmup;
+  if (!measure_start_ && measure_at > 0 && executed_ >= measure_at) {
+    measure_start_ = root_.snapshot();
+    measured_.begin_instruction = executed_;
+  }
+  if (limits_.max_instructions && executed_ >= measure_at + limits_.max_instructions) {
+    stopped_ = true;
+  }
+  next_phase_at_ = ~uint64_t{0};
+  if (fast_forward_) next_phase_at_ = limits_.skip;
+  if (!measure_start_ && measure_at > 0) next_phase_at_ = std::min(next_phase_at_, measure_at);
+  if (limits_.max_instructions && !stopped_) {
+    next_phase_at_ = std::min(next_phase_at_, measure_at + limits_.max_instructions);
+  }
+}
+
 bool System::step(Process& p) {
   isa::Instr rec;
-  if (!p.reader->next(rec)) {
+  if (stopped_ || !p.reader->next(rec)) {
+    if (!stopped_ && p.machine->stats().records == 0 && p.expectations == 0 && !p.roi_begun) {
+      trace_error(p, "the trace holds no records");
+    }
     p.done = true;
     return false;
   }
-  if (rec.op == isa::Op::kExpect) {
-    ++p.expectations;
-    if (!expectation_holds(rec, p.last)) {
-      ++p.expectations_failed;
-      failures_.push_back({p.index, p.reader->location(), p.traits.located_by_line,
-                           describe_expectation(rec), describe_outcome(p.last)});
+  Machine& m = *p.machine;
+  switch (rec.op) {
+    case isa::Op::kExpect:
+      ++p.expectations;
+      if (!expectation_holds(rec, p.last)) {
+        ++p.expectations_failed;
+        failures_.push_back({p.index, p.reader->location(), p.traits.located_by_line,
+                             describe_expectation(rec), describe_outcome(p.last)});
+      }
+      return true;
+    case isa::Op::kRoi:
+      roi_marker(p, rec);
+      return true;
+    case isa::Op::kThread: {
+      const unsigned t = static_cast<unsigned>(rec.value);
+      if (m.kernel().thread_exists(t) &&
+          m.kernel().thread_state(t) == Kernel::ThreadState::kExited) {
+        trace_error(p, fmt::format("thread {} has exited: no record may follow its exit", t));
+      }
+      p.last = m.execute(rec);
+      return true;
     }
-    return true;
+    default:
+      break;
   }
-  if (rec.op == isa::Op::kThread || mode_ == Mode::kFunctional) {
-    p.last = p.machine->execute(rec);
-    return true;
+  if (m.kernel().thread_state(m.current_thread()) == Kernel::ThreadState::kExited) {
+    trace_error(
+        p, fmt::format("thread {} has exited: no record may follow its exit", m.current_thread()));
   }
-  execute_timed(p, rec);
+  const uint64_t before = m.stats().instructions;
+  if (mode_ == Mode::kFunctional || fast_forward_) {
+    p.last = m.execute(rec);
+  } else {
+    execute_timed(p, rec);
+  }
+  executed_ += m.stats().instructions - before;
+  if (executed_ >= next_phase_at_) phase_change();
   return true;
 }
 
@@ -294,6 +377,8 @@ Progress System::progress() const {
 }
 
 void System::run(RunObserver* observer, double interval_seconds) {
+  fast_forward_ = limits_.skip > 0;
+  phase_change();
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   auto next_beat = t0 + std::chrono::duration_cast<clock::duration>(
@@ -329,8 +414,16 @@ void System::run(RunObserver* observer, double interval_seconds) {
     }
   }
   if (mode_ == Mode::kTiming) {
-    for (auto& c : cores_) take_interrupts(*c, std::numeric_limits<uint64_t>::max());
+    for (auto& c : cores_) {
+      if (c->timing) take_interrupts(*c, std::numeric_limits<uint64_t>::max());
+    }
   }
+  // A region of interest still open closes at the end of the run.
+  if (roi_start_ && !roi_end_) {
+    roi_end_ = root_.snapshot();
+    roi_.end_instruction = executed_;
+  }
+  measured_.end_instruction = executed_;
   wall_seconds_ = std::chrono::duration<double>(clock::now() - t0).count();
   for (auto& p : procs_) p->stream.reset();  // release input files early
   if (observer) {

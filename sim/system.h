@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <istream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,24 @@ struct FaultDetail {
   FaultRecord fault;
 };
 
+/// What part of a run is measured. Instructions are counted over every
+/// process. The first `skip` run functionally (no timing; TLBs warm, caches
+/// only by page walks); the next `warmup` run timed; statistics start after
+/// both. With `max_instructions`, the run stops after that many measured
+/// instructions. 0 means none.
+struct RunLimits {
+  uint64_t skip = 0;
+  uint64_t warmup = 0;
+  uint64_t max_instructions = 0;
+};
+
+/// Where the measured run and the region of interest begin and end, in
+/// instructions counted over every process.
+struct RegionInfo {
+  uint64_t begin_instruction = 0;
+  uint64_t end_instruction = 0;
+};
+
 /// One process's input, for the report.
 struct InputInfo {
   std::string name;  // as given: a path, or a generator invocation
@@ -94,8 +113,20 @@ class System {
   void add_process(std::string name, std::unique_ptr<traces::RecordSource> source,
                    std::unique_ptr<std::istream> stream, std::string format,
                    std::string compression, uint64_t size_bytes);
-  /// Runs every process to its end.
+  void set_limits(const RunLimits& l) { limits_ = l; }
+  /// Runs every process to its end (or to the instruction limit). Throws
+  /// traces::TraceError for records the trace may not have (a record of a
+  /// thread that exited, a second region of interest, ...).
   void run(RunObserver* observer = nullptr, double interval_seconds = 1.0);
+
+  /// The statistics when measuring began (after --skip and --warmup), if
+  /// measuring did not begin at the start; and the measured span.
+  const std::optional<stats::Snapshot>& measure_start() const { return measure_start_; }
+  RegionInfo measured() const { return measured_; }
+  /// The region of interest (`roi begin` to `roi end`), if the inputs mark one.
+  const std::optional<stats::Snapshot>& roi_start() const { return roi_start_; }
+  const std::optional<stats::Snapshot>& roi_end() const { return roi_end_; }
+  RegionInfo roi() const { return roi_; }
 
   Mode mode() const { return mode_; }
   const stats::Group& stats() const { return root_; }
@@ -120,6 +151,9 @@ class System {
   void register_process_timing(Process& p, stats::Group& g);
   void register_system_stats();
   bool step(Process& p);
+  void roi_marker(Process& p, const isa::Instr& rec);
+  void phase_change();
+  [[noreturn]] void trace_error(const Process& p, const std::string& what) const;
   void execute_timed(Process& p, const isa::Instr& in);
   void take_interrupts(Core& c, uint64_t upto);
   Core& core_of(const Process& p, unsigned tid);
@@ -134,6 +168,19 @@ class System {
   std::vector<std::unique_ptr<Process>> procs_;
   std::vector<ExpectFailure> failures_;
   double wall_seconds_ = 0;
+
+  // Phases of the run (skip, warm-up, measurement, limit) and the region of
+  // interest; see RunLimits.
+  RunLimits limits_;
+  uint64_t executed_ = 0;                  // instructions so far, every process
+  uint64_t next_phase_at_ = ~uint64_t{0};  // executed_ at which phase_change() runs
+  bool fast_forward_ = false;              // skipping: no timing
+  bool stopped_ = false;                   // the instruction limit was reached
+  std::optional<stats::Snapshot> measure_start_;
+  RegionInfo measured_;
+  std::optional<stats::Snapshot> roi_start_, roi_end_;
+  RegionInfo roi_;
+  unsigned roi_open_ = 0;  // processes inside their region
 
   stats::Group root_{"", "", "pkusim statistics"};
   stats::Group* cores_group_ = nullptr;

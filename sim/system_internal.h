@@ -84,6 +84,7 @@ struct System::Process {
   std::array<uint64_t, isa::kNumOps> syscall_cycles{};
   std::array<stats::Histogram, isa::kNumOps> syscall_latency{};
   uint64_t shootdown_initiator_cycles = 0, shootdown_target_cycles = 0;
+  bool roi_begun = false, roi_ended = false;
   // Statistics paths of this process's cores, summed into its own groups.
   std::vector<std::string> core_tlb, core_psc, core_walks, core_mmu;
 };
@@ -99,7 +100,7 @@ class System::Hooks : public MachineHooks {};
 struct Ctx {
   System::Core* core = nullptr;
   CoreTiming* timing = nullptr;  // core->timing
-  uint64_t cursor = 0;  // the instruction's time so far
+  uint64_t cursor = 0;           // the instruction's time so far
   Latency lat;
   Stall kernel = Stall::kSyscall;  // where kernel work is charged
   bool serialize_after = false;

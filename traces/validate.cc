@@ -2,9 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "isa/linux_abi.h"
 #include "isa/paging.h"
 #include "isa/pkru.h"
-#include "isa/linux_abi.h"
 
 namespace pkusim::traces {
 
@@ -61,6 +61,14 @@ std::string record_problem(const isa::Instr& r) {
     case isa::Op::kThread:
       if (r.value >= abi::kMaxThreads)
         return fmt::format("thread id {} (expected 0 to {})", r.value, abi::kMaxThreads - 1);
+      break;
+    case isa::Op::kSleep:
+    case isa::Op::kExit:
+    case isa::Op::kSyscall:
+      break;
+    case isa::Op::kRoi:
+      if (r.value > isa::kRoiEnd) return fmt::format("roi marker {}", r.value);
+      if (r.has_ip) return "roi marker with an instruction address";
       break;
     case isa::Op::kExpect:
       if (r.expect > isa::ExpectKind::kRet) return "unknown assertion kind";

@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "sim/config/param.h"
+#include "traces/number.h"
 
 namespace pkusim::sim {
 
@@ -48,6 +50,35 @@ bool is_group(std::string_view prefix) {
     if (s.path.compare(0, p.size(), p) == 0) return true;
   }
   return false;
+}
+
+/// The parameters directly under group `prefix` ("tlb.stlb" -> entries, ways).
+std::string group_members(std::string_view prefix) {
+  const std::string p = std::string(prefix) + ".";
+  std::vector<std::string> names;
+  for (const ParamSpec& s : param_specs()) {
+    if (s.path.compare(0, p.size(), p) != 0) continue;
+    const std::string rest = s.path.substr(p.size());
+    const std::string first = rest.substr(0, rest.find('.'));
+    if (std::find(names.begin(), names.end(), first) == names.end()) names.push_back(first);
+  }
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 8; ++i) {
+    out += (i ? ", " : "") + std::string(prefix) + "." + names[i];
+  }
+  if (names.size() > 8) out += ", ...";
+  return out;
+}
+
+/// "unknown key" with a suggestion that is not the key itself.
+std::string unknown_key_message(std::string_view path) {
+  if (is_group(path)) {
+    return fmt::format("names a group of parameters, not a parameter: expected one of {}",
+                       group_members(path));
+  }
+  const std::string best = closest_param(path);
+  if (best.empty() || best == path) return "unknown key";
+  return fmt::format("unknown key (did you mean {}?)", best);
 }
 
 std::string expected_text(const ParamSpec& s) {
@@ -149,6 +180,10 @@ Config Config::preset(std::string_view name) {
 
 Config Config::load(const std::string& path_or_preset) {
   if (!preset_text(path_or_preset).empty()) return preset(path_or_preset);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_or_preset, ec)) {
+    throw ConfigError(path_or_preset, "", "is a directory (expected a JSON file or a preset name)");
+  }
   std::ifstream in(path_or_preset, std::ios::binary);
   if (!in) {
     throw ConfigError(path_or_preset, "",
@@ -197,8 +232,7 @@ void Config::overlay(const json& j, const std::string& prefix, const std::string
     } else if (is_group(path)) {
       overlay(value, path, origin);
     } else {
-      throw ConfigError(origin, path,
-                        fmt::format("unknown key (did you mean {}?)", closest_param(path)));
+      throw ConfigError(origin, path, unknown_key_message(path));
     }
   }
 }
@@ -249,15 +283,21 @@ void Config::set(const std::string& assignment) {
   }
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
-  if (!find_param(path)) {
-    throw ConfigError("--set", path,
-                      fmt::format("unknown key (did you mean {}?)", closest_param(path)));
-  }
+  const ParamSpec* spec = find_param(path);
+  if (!spec) throw ConfigError("--set", path, unknown_key_message(path));
   json value;
-  try {
-    value = json::parse(text);
-  } catch (const json::exception&) {
-    value = text;  // a bare word such as lru or none
+  // Integers as traces write them (0x hex; K, M, G, T for sizes in bytes),
+  // else JSON, else a bare word such as lru or none.
+  const traces::ParsedNumber n =
+      traces::parse_number(text, spec->type == ParamType::kInt && spec->unit == "bytes");
+  if (spec->type == ParamType::kInt && n.error == traces::NumberError::kNone) {
+    value = n.value;
+  } else {
+    try {
+      value = json::parse(text);
+    } catch (const json::exception&) {
+      value = text;
+    }
   }
   assign(path, value, "--set");
 }

@@ -100,6 +100,14 @@ class CoreTimer {
   /// An interrupt taken at `at` or later: drains the pipeline, runs for
   /// lat.total() cycles, and holds back younger instructions. Not an instruction.
   void interrupt(uint64_t at, const Latency& lat);
+  /// The core waits `cycles` with nothing to run (its thread sleeps): idle
+  /// time, and no younger instruction dispatches before it ends.
+  void idle_for(uint64_t cycles) {
+    last_retire_ += cycles;
+    stack_[unsigned(Stall::kIdle)] += cycles;
+    barrier_ = last_retire_ > barrier_ ? last_retire_ : barrier_;
+    retired_in_cycle_ = p_.retire_width;
+  }
 
   /// The cycle the last instruction retired: the core's time.
   uint64_t now() const { return last_retire_; }

@@ -27,6 +27,7 @@ void Kernel::create_thread(unsigned tid, isa::Pkru pkru) {
   if (tid >= threads_.size()) threads_.resize(tid + 1);
   threads_[tid].exists = true;
   threads_[tid].pkru = pkru;
+  threads_[tid].tlb_gen = tlb_gen_;  // a new TLB holds nothing stale
 }
 
 // ---------------------------------------------------------------- page tables

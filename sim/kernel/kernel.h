@@ -59,8 +59,9 @@ struct KernelConfig {
 };
 
 /// What a timing model needs to know of the kernel's work: stores to page
-/// tables, VMAs touched, and every invalidation, local or by IPI. Calls come
-/// in program order during the system call or fault that causes them.
+/// tables, VMAs touched, and every invalidation, local or by IPI (a thread
+/// that wakes after a change flushes locally). Calls come in program order
+/// during the system call, fault or wake-up that causes them.
 class KernelObserver {
  public:
   virtual ~KernelObserver() = default;
@@ -104,6 +105,8 @@ struct KernelStats {
   uint64_t remote_invlpg = 0;
   uint64_t remote_full_flushes = 0;
   uint64_t skipped_flushes = 0;  // flushes not done (flush policy `none`)
+  uint64_t lazy_skipped = 0;     // threads asleep or exited that got no IPI
+  uint64_t wake_flushes = 0;     // full flushes of threads that woke after a change
 };
 
 class Kernel {
@@ -118,6 +121,19 @@ class Kernel {
   /// Creates thread `tid` with `pkru` (clone semantics: the creator's PKRU).
   void create_thread(unsigned tid, isa::Pkru pkru);
   bool thread_exists(unsigned tid) const { return tid < threads_.size() && threads_[tid].exists; }
+
+  /// What a thread is doing: running (on its CPU), asleep (blocked in a
+  /// system call: its CPU is idle in lazy-TLB mode), or exited.
+  enum class ThreadState : uint8_t { kRunning, kAsleep, kExited };
+  ThreadState thread_state(unsigned tid) const { return threads_[tid].state; }
+  /// The thread blocks (a `sleep` record).
+  void sleep(unsigned tid) { threads_[tid].state = ThreadState::kAsleep; }
+  /// The thread runs again. If the process's page tables changed while it
+  /// slept, its TLB is flushed first (switch_mm_irqs_off compares the mm's
+  /// tlb_gen with the one this CPU has seen, arch/x86/mm/tlb.c). True if it was.
+  bool wake(unsigned tid);
+  /// The thread exits; its CPU gets no more flushes.
+  void exit_thread(unsigned tid) { threads_[tid].state = ThreadState::kExited; }
   isa::Pkru pkru(unsigned tid) const { return threads_[tid].pkru; }
   void set_pkru(unsigned tid, isa::Pkru v) { threads_[tid].pkru = v; }
 
@@ -143,6 +159,8 @@ class Kernel {
   struct Thread {
     isa::Pkru pkru{};
     bool exists = false;
+    ThreadState state = ThreadState::kRunning;
+    uint64_t tlb_gen = 0;  // the mm's tlb_gen this thread's TLB has caught up with
     mmu::Mmu* mmu = nullptr;
   };
 
@@ -173,6 +191,7 @@ class Kernel {
   uint16_t pkey_map_ = 1;  // key 0 allocated at mm creation
   int exec_only_pkey_ = -1;
   uint32_t next_anon_id_ = 1;
+  uint64_t tlb_gen_ = 0;  // mm->context.tlb_gen: bumped by every flush
   KernelStats stats_;
 };
 

@@ -34,10 +34,24 @@ void Kernel::flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigne
     (full ? stats_.local_full_flushes : stats_.local_invlpg) += full ? 1 : pages;
     if (observer_) observer_->local_flush(tid, invlpgs, full);
   }
+  // The mm's tlb_gen moves on; the caller's TLB is current again.
+  ++tlb_gen_;
+  if (tid < threads_.size()) threads_[tid].tlb_gen = tlb_gen_;
   unsigned targets = 0;
   for (unsigned t = 0; t < threads_.size(); ++t) {
-    if (t == tid || !threads_[t].exists || !threads_[t].mmu) continue;
-    flush_one(*threads_[t].mmu);
+    Thread& th = threads_[t];
+    if (t == tid || !th.exists || !th.mmu) continue;
+    // CPUs of threads that are asleep (lazy TLB) or gone get no IPI: an
+    // exited one never runs this mm again, a sleeping one flushes when it
+    // wakes (wake()). Freed page tables are the exception: Linux IPIs lazy
+    // CPUs too then, lest a speculative walk use a freed table
+    // (flush_tlb_mm_range with freed_tables; should_flush_tlb).
+    if (th.state == ThreadState::kExited || (th.state == ThreadState::kAsleep && !freed_tables)) {
+      ++stats_.lazy_skipped;
+      continue;
+    }
+    th.tlb_gen = tlb_gen_;
+    flush_one(*th.mmu);
     ++targets;
     (full ? stats_.remote_full_flushes : stats_.remote_invlpg) += full ? 1 : pages;
     if (observer_) observer_->remote_flush(tid, t, invlpgs, full);
@@ -47,6 +61,19 @@ void Kernel::flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigne
     stats_.ipis += targets;
     if (observer_) observer_->shootdown_done(tid, targets);
   }
+}
+
+bool Kernel::wake(unsigned tid) {
+  Thread& th = threads_[tid];
+  if (th.state != ThreadState::kAsleep) return false;
+  th.state = ThreadState::kRunning;
+  if (th.tlb_gen == tlb_gen_ || !th.mmu) return false;
+  // switch_mm_irqs_off: the ASID's tlb_gen is behind, so the CR3 load flushes it.
+  th.tlb_gen = tlb_gen_;
+  th.mmu->flush_current_pcid();
+  ++stats_.wake_flushes;
+  if (observer_) observer_->local_flush(tid, 0, true);
+  return true;
 }
 
 }  // namespace pkusim::sim

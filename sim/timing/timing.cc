@@ -21,6 +21,7 @@ class System::TimingHooks final : public System::Hooks {
   }
 
   void translated(unsigned, AccessKind, uint64_t, const mmu::TranslateResult& r) override {
+    if (s_.fast_forward_) return;
     CoreTiming& c = *ctx.timing;
     const uint64_t walk = c.port.take();
     if (r.exception == isa::Exception::kGeneralProtection || r.tlb_level == 1) return;
@@ -40,6 +41,7 @@ class System::TimingHooks final : public System::Hooks {
   }
 
   void accessed(unsigned, AccessKind kind, uint64_t pa) override {
+    if (s_.fast_forward_) return;
     CoreTiming& c = *ctx.timing;
     MemorySystem& ms = *s_.memory_;
     if (kind == AccessKind::kFetch) {
@@ -66,10 +68,12 @@ class System::TimingHooks final : public System::Hooks {
   }
 
   void fault_resolved(unsigned) override {
+    if (s_.fast_forward_) return;
     advance(Stall::kPageFault, s_.p_.kernel.minor_fault_cycles);
     ctx.serialize_after = true;
   }
   void signal_delivered(unsigned) override {
+    if (s_.fast_forward_) return;
     advance(Stall::kFaultDelivery, s_.p_.kernel.signal_delivery_cycles);
     ctx.serialize_after = true;
   }
@@ -84,19 +88,23 @@ class System::TimingHooks final : public System::Hooks {
   }
 
   void pte_written(uint64_t pa) override {
+    if (s_.fast_forward_) return;
     enter_kernel();
     const MemAccess a = s_.memory_->access(ctx.core->id, pa, true, false, ctx.cursor);
     advance(ctx.kernel, a.latency + s_.p_.kernel.per_pte_cycles);
   }
   void vma_touched() override {
+    if (s_.fast_forward_) return;
     enter_kernel();
     advance(ctx.kernel, s_.p_.kernel.per_vma_cycles);
   }
   void local_flush(unsigned, uint64_t invlpgs, bool full) override {
+    if (s_.fast_forward_) return;
     enter_kernel();
     advance(Stall::kTlbFlush, flush_cycles(invlpgs, full));
   }
   void remote_flush(unsigned, unsigned target, uint64_t invlpgs, bool full) override {
+    if (s_.fast_forward_) return;
     enter_kernel();
     const KernelCosts& k = s_.p_.kernel;
     ++ctx.ipis;
@@ -108,6 +116,7 @@ class System::TimingHooks final : public System::Hooks {
     ctx.ack_max = std::max(ctx.ack_max, arrival + handler + k.ipi_ack_cycles);
   }
   void shootdown_done(unsigned, unsigned targets) override {
+    if (s_.fast_forward_) return;
     const uint64_t until =
         std::max(ctx.ack_max, ctx.cursor + targets * s_.p_.kernel.ipi_send_cycles);
     const uint64_t wait = until - ctx.cursor;
@@ -194,7 +203,8 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
     uint64_t base = k.entry_exit_cycles();
     if (in.op == isa::Op::kPkeyAlloc || in.op == isa::Op::kPkeyFree) {
       base += k.pkey_op_cycles;
-    } else {
+    } else if (in.op == isa::Op::kMmap || in.op == isa::Op::kMunmap ||
+               in.op == isa::Op::kMprotect || in.op == isa::Op::kPkeyMprotect) {
       base += k.vma_op_cycles;
     }
     // Charged when the kernel is entered: not if the syscall's fetch faults.
@@ -237,6 +247,11 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   }
   c.timer.finish(ctx.cursor, ctx.lat);
   if (ctx.serialize_after) c.timer.set_barrier(ctx.cursor);
+  // A sleeping thread's core is idle for the sleep's duration (the trace
+  // says how long it blocked); an exited thread's core is idle for good.
+  if (in.op == isa::Op::kSleep && executed) {
+    c.timer.idle_for(uint64_t(double(in.value) * p_.system.frequency_ghz + 0.5));
+  }
 }
 
 }  // namespace pkusim::sim

@@ -124,7 +124,8 @@ TEST_CASE("bad binary traces name the byte offset", "[trace][binary][bad]") {
   std::string version = good;
   version[8] = 9;
   CHECK(error_of(version) ==
-        "t.pkb: byte offset 8: unsupported binary trace version 9: this pkusim reads version 1");
+        "t.pkb: byte offset 8: unsupported binary trace version 9: this pkusim reads versions 1 "
+        "and 2");
   CHECK(error_of(good.substr(0, 20)) ==
         "t.pkb: byte offset 16: the trace ends inside a block header (truncated file?)");
   CHECK(error_of(good.substr(0, 40)) ==
@@ -208,4 +209,68 @@ TEST_CASE("the fuzzer's out-of-memory input is a clear error", "[trace][binary][
   traces::BinaryReader r(in, "oom.pkb");
   isa::Instr rec;
   CHECK_THROWS_WITH(r.next(rec), "oom.pkb: byte offset 16: corrupt block header");
+}
+
+TEST_CASE("binary traces of version 1 still read", "[trace][binary]") {
+  // sk.pkb was written by pkusim 0.1 (version 1 tags) from secret-key.trace.
+  const auto dir = std::filesystem::path(PKUSIM_SOURCE_DIR);
+  std::ifstream bin(dir / "tests" / "fuzz" / "corpus" / "binary" / "sk.pkb", std::ios::binary);
+  std::ifstream text(dir / "traces" / "examples" / "secret-key.trace");
+  REQUIRE(bin);
+  REQUIRE(text);
+  traces::BinaryReader b(bin, "sk.pkb");
+  traces::TextReader t(text, "secret-key.trace");
+  CHECK_FALSE(b.traits().maps_on_first_touch);
+  isa::Instr x, y;
+  unsigned n = 0;
+  while (t.next(x)) {
+    REQUIRE(b.next(y));
+    CHECK(traces::format_record(x) == traces::format_record(y));
+    ++n;
+  }
+  CHECK_FALSE(b.next(y));
+  CHECK(n > 10);
+}
+
+TEST_CASE("the binary header keeps that pages are mapped on first touch", "[trace][binary]") {
+  for (const bool first_touch : {false, true}) {
+    std::stringstream s;
+    traces::SourceTraits traits;
+    traits.maps_on_first_touch = first_touch;
+    traces::BinaryWriter w(s, traits);
+    isa::Instr r;
+    r.op = isa::Op::kLoad;
+    r.addr = 0x1000;
+    r.size = 8;
+    w.write(r);
+    w.close();
+    traces::BinaryReader rd(s, "t.pkb");
+    CHECK(rd.traits().maps_on_first_touch == first_touch);
+  }
+}
+
+TEST_CASE("sleep, exit, syscall and roi records round-trip through text and binary",
+          "[trace][binary]") {
+  const std::string text =
+      "thread 1\nsleep 50us\nsleep 3ms\nsleep 7ns @0x401000\nsyscall\nroi begin\nexit\n"
+      "thread 0\nroi end\n";
+  std::istringstream in(text);
+  traces::TextReader r(in, "t");
+  std::stringstream bin;
+  traces::BinaryWriter w(bin);
+  std::vector<std::string> lines;
+  isa::Instr i;
+  while (r.next(i)) {
+    lines.push_back(traces::format_record(i));
+    w.write(i);
+  }
+  w.close();
+  CHECK(lines == std::vector<std::string>{"thread 1", "sleep 50us", "sleep 3ms",
+                                          "sleep 7ns @0x401000", "syscall", "roi begin", "exit",
+                                          "thread 0", "roi end"});
+  traces::BinaryReader br(bin, "t.pkb");
+  for (const std::string& l : lines) {
+    REQUIRE(br.next(i));
+    CHECK(traces::format_record(i) == l);
+  }
 }

@@ -106,7 +106,7 @@ TEST_CASE("bad input: unknown keyword", "[trace][bad]") {
   CHECK(error_of("pkutrace 1\nlaod 0x1000 8\n") ==
         "2:1: unknown keyword 'laod': expected a record "
         "such as load, store, rmw, compute, wrpkru, rdpkru, mmap, munmap, mprotect, pkey_alloc, "
-        "pkey_free, pkey_mprotect, thread or expect");
+        "pkey_free, pkey_mprotect, sleep, exit, syscall, thread, roi or expect");
 }
 TEST_CASE("bad input: missing operand", "[trace][bad]") {
   CHECK(error_of("load 0x1000\n") == "1:12: missing operand: expected SIZE (1 to 64 bytes)");

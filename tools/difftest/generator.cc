@@ -37,10 +37,10 @@ struct Weighted {
   unsigned weight;
 };
 constexpr Weighted kMix[] = {
-    {Op::kLoad, 250},    {Op::kStore, 200},   {Op::kRmw, 150},         {Op::kMmap, 70},
+    {Op::kLoad, 233},    {Op::kStore, 200},   {Op::kRmw, 150},         {Op::kMmap, 70},
     {Op::kMunmap, 35},   {Op::kMprotect, 70}, {Op::kPkeyMprotect, 55}, {Op::kPkeyAlloc, 30},
     {Op::kPkeyFree, 30}, {Op::kWrpkru, 55},   {Op::kRdpkru, 20},       {Op::kThread, 25},
-    {Op::kCompute, 10},
+    {Op::kCompute, 10},  {Op::kSleep, 10},    {Op::kSyscall, 5},       {Op::kExit, 2},
 };
 constexpr unsigned total_weight() {
   unsigned t = 0;
@@ -411,13 +411,20 @@ Instr Generator::gen_wrpkru(const ReferenceModel& ref) {
 Instr Generator::gen_thread(const ReferenceModel& ref) {
   Instr in;
   in.op = Op::kThread;
-  in.value = uniform(0, max_threads_ - 1);
-  if (in.value == ref.current_thread()) in.value = (in.value + 1) % max_threads_;
-  if (chance(0.02)) in.value = 1023;  // the highest thread id a trace may use
+  // Never back to a thread that exited (a trace error); thread 0 never exits.
+  do {
+    in.value = uniform(0, max_threads_ - 1);
+    if (in.value == ref.current_thread()) in.value = (in.value + 1) % max_threads_;
+    if (chance(0.02)) in.value = 1023;  // the highest thread id a trace may use
+  } while (exited_.count(in.value));
   return in;
 }
 
 Instr Generator::next(const ReferenceModel& ref) {
+  if (pending_switch_) {
+    pending_switch_ = false;
+    return gen_thread(ref);
+  }
   uint64_t r = uniform(0, total_weight() - 1);
   Op op = Op::kLoad;
   for (const Weighted& w : kMix) {
@@ -464,7 +471,25 @@ Instr Generator::next(const ReferenceModel& ref) {
       in.op = Op::kCompute;
       in.value = uniform(1, 100);
       break;
+    case Op::kSleep:
+      // The thread blocks; the next records of other threads may change the
+      // page tables while it sleeps (its TLB must then be flushed on wake).
+      in.op = Op::kSleep;
+      in.value = uniform(1, 100000);
+      break;
+    case Op::kSyscall:
+      in.op = Op::kSyscall;
+      break;
+    case Op::kExit:
+      // The thread exits, then another runs (its later flushes skip this one).
+      // At least two threads of 0..max stay alive, so gen_thread always finds one.
+      if (ref.current_thread() == 0 || exited_.size() + 2 >= max_threads_) return gen_thread(ref);
+      exited_.insert(ref.current_thread());
+      in.op = Op::kExit;
+      pending_switch_ = true;
+      break;
     case Op::kExpect:
+    case Op::kRoi:
       break;
   }
   // Some records carry their instruction address: the fetch is checked first.

@@ -17,6 +17,7 @@
 // lengths that overflow.
 #include <cstdint>
 #include <random>
+#include <set>
 
 #include "isa/instr.h"
 #include "reference_model.h"
@@ -70,6 +71,8 @@ class Generator {
   GeneratorConfig cfg_;
   std::mt19937_64 rng_;
   unsigned max_threads_;
+  std::set<uint64_t> exited_;    // threads that exited: never switched to again
+  bool pending_switch_ = false;  // after an exit, the next record is a switch
 };
 
 }  // namespace pkusim::difftest

@@ -250,6 +250,7 @@ Result ReferenceModel::execute(const isa::Instr& in) {
       return out;
     }
     case isa::Op::kExpect:
+    case isa::Op::kRoi:
       return out;
     default:
       break;
@@ -292,8 +293,13 @@ Result ReferenceModel::execute(const isa::Instr& in) {
     case isa::Op::kPkeyFree:
       ret = sys_pkey_free(in.key, err);
       break;
+    case isa::Op::kSleep:
+    case isa::Op::kSyscall:
+    case isa::Op::kExit:
+      break;  // no effect on what any access may do
     case isa::Op::kThread:
     case isa::Op::kExpect:
+    case isa::Op::kRoi:
       return out;
   }
   out.syscall = true;

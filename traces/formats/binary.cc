@@ -1,12 +1,11 @@
 #include "traces/formats/binary.h"
 
-#include "traces/formats/format.h"
-
 #include <fmt/format.h>
 #include <zstd.h>
 
 #include <cstring>
 
+#include "traces/formats/format.h"
 #include "traces/trace_error.h"
 #include "traces/validate.h"
 
@@ -16,9 +15,17 @@ namespace {
 
 constexpr size_t kHeaderBytes = 16;
 constexpr size_t kBlockHeaderBytes = 16;
-constexpr uint8_t kTagHasIp = 0x10;
-constexpr uint8_t kTagContinuation = 0x20;
-constexpr uint8_t kTagOpMask = 0x0F;
+// Record tags: version 2 (written) and version 1 (still read).
+constexpr uint8_t kTagOpMask = 0x1F;
+constexpr uint8_t kTagHasIp = 0x20;
+constexpr uint8_t kTagContinuation = 0x40;
+constexpr uint8_t kTagUnused = 0x80;
+constexpr uint8_t kV1TagOpMask = 0x0F;
+constexpr uint8_t kV1TagHasIp = 0x10;
+constexpr uint8_t kV1TagContinuation = 0x20;
+constexpr uint8_t kV1TagUnused = 0xC0;
+// Header flags (version 2).
+constexpr uint32_t kFlagMapsOnFirstTouch = 0x1;
 constexpr uint32_t kMaxRawBlock = 64u << 20;  // a sanity bound for corrupt headers
 
 void put_u32(char* p, uint32_t v) {
@@ -48,11 +55,12 @@ bool looks_like_binary(std::string_view head) {
 
 // ------------------------------------------------------------------ writer
 
-BinaryWriter::BinaryWriter(std::ostream& out, int zstd_level) : out_(out), level_(zstd_level) {
+BinaryWriter::BinaryWriter(std::ostream& out, const SourceTraits& traits, int zstd_level)
+    : out_(out), level_(zstd_level) {
   char h[kHeaderBytes] = {};
   std::memcpy(h, kBinaryMagic, sizeof kBinaryMagic);
   put_u32(h + 8, kBinaryVersion);
-  put_u32(h + 12, 0);
+  put_u32(h + 12, traits.maps_on_first_touch ? kFlagMapsOnFirstTouch : 0);
   out_.write(h, sizeof h);
   raw_.reserve(1 << 20);
 }
@@ -85,9 +93,13 @@ void BinaryWriter::write(const isa::Instr& r) {
     case isa::Op::kCompute:
     case isa::Op::kWrpkru:
     case isa::Op::kThread:
+    case isa::Op::kSleep:
+    case isa::Op::kRoi:
       put_var(raw_, r.value);
       break;
     case isa::Op::kRdpkru:
+    case isa::Op::kExit:
+    case isa::Op::kSyscall:
       break;
     case isa::Op::kMmap:
       addr(r.addr);
@@ -163,11 +175,16 @@ BinaryReader::BinaryReader(std::istream& in, std::string name) : in_(in), name_(
   if (size_t(in_.gcount()) != sizeof h || std::memcmp(h, kBinaryMagic, sizeof kBinaryMagic) != 0) {
     fail(0, "not a pkusim binary trace (bad magic)");
   }
-  const uint32_t version = get_u32(h + 8);
-  if (version != kBinaryVersion) {
-    fail(8, fmt::format("unsupported binary trace version {}: this pkusim reads version {}",
-                        version, kBinaryVersion));
+  version_ = get_u32(h + 8);
+  if (version_ != 1 && version_ != kBinaryVersion) {
+    fail(8, fmt::format("unsupported binary trace version {}: this pkusim reads versions 1 and {}",
+                        version_, kBinaryVersion));
   }
+  const uint32_t flags = get_u32(h + 12);
+  if (flags & ~kFlagMapsOnFirstTouch || (version_ == 1 && flags)) {
+    fail(12, fmt::format("unknown header flags {:#x} (written by a newer pkusim?)", flags));
+  }
+  traits_.maps_on_first_touch = flags & kFlagMapsOnFirstTouch;
   offset_ = sizeof h;
 }
 
@@ -240,10 +257,15 @@ bool BinaryReader::next(isa::Instr& out) {
   };
   out = isa::Instr{};
   const uint8_t tag = byte();
-  if ((tag & kTagOpMask) >= isa::kNumOps || (tag & 0xC0)) bad();
-  out.op = isa::Op(tag & kTagOpMask);
-  out.has_ip = tag & kTagHasIp;
-  out.continuation = tag & kTagContinuation;
+  const bool v1 = version_ == 1;
+  const unsigned op = tag & (v1 ? kV1TagOpMask : kTagOpMask);
+  if (op >= (v1 ? unsigned(isa::Op::kExpect) + 1 : isa::kNumOps) ||
+      (tag & (v1 ? kV1TagUnused : kTagUnused))) {
+    bad();
+  }
+  out.op = isa::Op(op);
+  out.has_ip = tag & (v1 ? kV1TagHasIp : kTagHasIp);
+  out.continuation = tag & (v1 ? kV1TagContinuation : kTagContinuation);
   const auto addr = [&]() {
     prev_addr_ += uint64_t(unzigzag(var()));
     return prev_addr_;
@@ -259,9 +281,13 @@ bool BinaryReader::next(isa::Instr& out) {
     case isa::Op::kCompute:
     case isa::Op::kWrpkru:
     case isa::Op::kThread:
+    case isa::Op::kSleep:
+    case isa::Op::kRoi:
       out.value = var();
       break;
     case isa::Op::kRdpkru:
+    case isa::Op::kExit:
+    case isa::Op::kSyscall:
       break;
     case isa::Op::kMmap:
       out.addr = addr();
@@ -310,14 +336,15 @@ bool BinaryReader::next(isa::Instr& out) {
 
 const TraceFormat& binary_format() {
   static const TraceFormat f{
-      "binary", "pkusim's compact binary format: zstd blocks of delta-coded records (docs/formats/binary.md)",
+      "binary",
+      "pkusim's compact binary format: zstd blocks of delta-coded records (docs/formats/binary.md)",
       looks_like_binary,
       [](std::istream& in, const std::string& name) -> std::unique_ptr<RecordSource> {
         return std::make_unique<BinaryReader>(in, name);
       },
       {false, true, false},
-      [](std::ostream& out, const SourceTraits&, const std::string&)
-          -> std::unique_ptr<RecordWriter> { return std::make_unique<BinaryWriter>(out); }};
+      [](std::ostream& out, const SourceTraits& traits, const std::string&)
+          -> std::unique_ptr<RecordWriter> { return std::make_unique<BinaryWriter>(out, traits); }};
   return f;
 }
 

@@ -19,13 +19,15 @@
 namespace pkusim::traces {
 
 inline constexpr char kBinaryMagic[8] = {'P', 'K', 'U', 'S', 'I', 'M', 'B', 'T'};
-inline constexpr uint32_t kBinaryVersion = 1;
+inline constexpr uint32_t kBinaryVersion = 2;
 inline constexpr uint32_t kRecordsPerBlock = 1 << 16;
 
 class BinaryWriter final : public RecordWriter {
  public:
   /// Writes the header at once; close() writes the last block and the end.
-  explicit BinaryWriter(std::ostream& out, int zstd_level = 3);
+  /// `traits` go into the header (a trace whose pages are mapped on first
+  /// touch stays one).
+  explicit BinaryWriter(std::ostream& out, const SourceTraits& traits = {}, int zstd_level = 3);
   ~BinaryWriter() override;
   void write(const isa::Instr& r) override;
   void close() override;
@@ -47,7 +49,7 @@ class BinaryReader final : public RecordSource {
   ~BinaryReader() override;
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return offset_; }
-  SourceTraits traits() const override { return {false, true, false}; }
+  SourceTraits traits() const override { return traits_; }
   uint64_t location() const override { return records_; }
 
  private:
@@ -64,6 +66,8 @@ class BinaryReader final : public RecordSource {
   uint32_t left_ = 0;  // records left in the block
   uint64_t prev_addr_ = 0, prev_ip_ = 0;
   uint64_t records_ = 0;  // records returned
+  uint32_t version_ = 0;
+  SourceTraits traits_{false, true, false};
   bool ended_ = false;
 };
 

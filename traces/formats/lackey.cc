@@ -1,6 +1,9 @@
 #include "traces/formats/lackey.h"
 
+#include <fmt/format.h>
+
 #include "traces/formats/format.h"
+#include "traces/trace_error.h"
 
 namespace pkusim::traces {
 
@@ -245,6 +248,12 @@ bool LackeyReader::next(isa::Instr& out) {
     line = ahead_;
     have_ahead_ = false;
   } else if (!read_line(line)) {
+    if (stats_.instructions == 0) {
+      throw TraceError(src_.name(), 0, 0,
+                       fmt::format("no instruction in {} lines: not a lackey log of "
+                                   "--tool=lackey --trace-mem=yes (docs/formats/lackey.md)",
+                                   src_.line_number()));
+    }
     return false;
   }
   out = isa::Instr{};

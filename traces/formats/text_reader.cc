@@ -8,6 +8,7 @@
 #include "isa/paging.h"
 #include "traces/formats/format.h"
 #include "traces/formats/text_writer.h"
+#include "traces/number.h"
 #include "traces/trace_error.h"
 
 namespace pkusim::traces {
@@ -105,6 +106,32 @@ class LineParser {
       v <<= shift;
     }
     return v;
+  }
+
+  /// A duration: a number with the unit ns, us or ms (50us); in nanoseconds.
+  uint64_t duration(size_t i) const {
+    const Token& tk = need(i, "DURATION, a number with the unit ns, us or ms (50us)");
+    std::string_view s = tk.text;
+    uint64_t scale = 0;
+    for (const auto& [unit, ns] :
+         {std::pair<std::string_view, uint64_t>{"ns", 1}, {"us", 1000}, {"ms", 1000000}}) {
+      if (s.size() > unit.size() && s.ends_with(unit)) {
+        scale = ns;
+        s.remove_suffix(unit.size());
+        break;
+      }
+    }
+    if (!scale) {
+      fail(i, fmt::format("bad duration '{}': expected a number with the unit ns, us or ms (50us)",
+                          tk.text));
+    }
+    const ParsedNumber n = parse_number(s, false);
+    if (n.error != NumberError::kNone) {
+      fail(i, fmt::format("bad duration '{}': expected a number with the unit ns, us or ms (50us)",
+                          tk.text));
+    }
+    if (n.value > ~uint64_t{0} / scale) fail(i, fmt::format("duration '{}' is too long", tk.text));
+    return n.value * scale;
   }
 
   uint8_t prot(size_t i) const {
@@ -330,6 +357,26 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
                             abi::kMaxThreads - 1));
     }
     end(2, "thread T");
+  } else if (kw == "sleep") {
+    take_ip();
+    out.op = isa::Op::kSleep;
+    out.value = p.duration(1);
+    end(2, "sleep DURATION [@IP]");
+  } else if (kw == "exit" || kw == "syscall") {
+    take_ip();
+    out.op = kw == "exit" ? isa::Op::kExit : isa::Op::kSyscall;
+    end(1, fmt::format("{} [@IP]", kw));
+  } else if (kw == "roi") {
+    out.op = isa::Op::kRoi;
+    const std::string_view what = p.need(1, "begin or end").text;
+    if (what == "begin") {
+      out.value = isa::kRoiBegin;
+    } else if (what == "end") {
+      out.value = isa::kRoiEnd;
+    } else {
+      p.fail(1, fmt::format("unknown roi marker '{}': expected begin or end", what));
+    }
+    end(2, "roi begin|end");
   } else if (kw == "expect") {
     out.op = isa::Op::kExpect;
     if (!prev_is_instruction_) p.fail(0, "'expect' must follow an instruction record");
@@ -376,7 +423,7 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
   } else {
     p.fail(0, fmt::format("unknown keyword '{}': expected a record such as load, store, rmw, "
                           "compute, wrpkru, rdpkru, mmap, munmap, mprotect, pkey_alloc, pkey_free, "
-                          "pkey_mprotect, thread or expect",
+                          "pkey_mprotect, sleep, exit, syscall, thread, roi or expect",
                           kw));
   }
   prev_is_instruction_ = isa::is_instruction(out.op);
@@ -385,14 +432,26 @@ bool TextReader::parse_line(std::string_view line, isa::Instr& out) {
 
 const TraceFormat& text_format() {
   static const TraceFormat f{
-      "text", "the pkusim text trace format, one record per line (docs/formats/text.md)",
+      "text",
+      "the pkusim text trace format, one record per line (docs/formats/text.md)",
       nullptr,
       [](std::istream& in, const std::string& name) -> std::unique_ptr<RecordSource> {
         return std::make_unique<TextReader>(in, name);
       },
       {false, true, true},
-      [](std::ostream& out, const SourceTraits&, const std::string&)
-          -> std::unique_ptr<RecordWriter> { return std::make_unique<TextWriter>(out); }};
+      [](std::ostream& out, const SourceTraits& traits,
+         const std::string& name) -> std::unique_ptr<RecordWriter> {
+        // The text format has no way to say that untouched pages are mapped
+        // on first touch: the converted trace would fault on every access.
+        if (traits.maps_on_first_touch) {
+          throw TraceError(name, 0, 0,
+                           "the text format cannot keep this trace's meaning: its pages are "
+                           "mapped on first touch (a lackey or ChampSim trace), which text "
+                           "cannot say; convert it to the binary format (a .pkb file, or "
+                           "--to binary)");
+        }
+        return std::make_unique<TextWriter>(out);
+      }};
   return f;
 }
 

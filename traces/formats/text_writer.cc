@@ -64,6 +64,20 @@ std::string format_record(const isa::Instr& r) {
     case isa::Op::kThread:
       line = fmt::format("thread {}", r.value);
       break;
+    case isa::Op::kSleep:
+      line = r.value % 1000000 == 0 && r.value ? fmt::format("sleep {}ms", r.value / 1000000)
+             : r.value % 1000 == 0 && r.value  ? fmt::format("sleep {}us", r.value / 1000)
+                                               : fmt::format("sleep {}ns", r.value);
+      break;
+    case isa::Op::kExit:
+      line = "exit";
+      break;
+    case isa::Op::kSyscall:
+      line = "syscall";
+      break;
+    case isa::Op::kRoi:
+      line = r.value == isa::kRoiBegin ? "roi begin" : "roi end";
+      break;
     case isa::Op::kExpect:
       switch (r.expect) {
         case isa::ExpectKind::kOk:

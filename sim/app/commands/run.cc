@@ -1,4 +1,6 @@
 // pkusim run: simulate inputs (traces or generators) and report.
+#include <fmt/format.h>
+
 #include <iostream>
 
 #include "sim/app/cli.h"
@@ -22,6 +24,12 @@ int run_main(const std::vector<std::string>& args) {
       "csv", po::value<std::string>(), "write the statistics as a CSV header and row to FILE")(
       "quiet,q", "no text report, no progress")(
       "functional", "replay functionally only (no timing): outcomes and event counts")(
+      "skip", po::value<uint64_t>()->default_value(0),
+      "run the first N instructions functionally (fast-forward), outside the statistics")(
+      "warmup", po::value<uint64_t>()->default_value(0),
+      "then run N instructions timed, with their statistics discarded (warm caches and TLBs)")(
+      "max-instructions", po::value<uint64_t>()->default_value(0),
+      "stop after N measured instructions (0: run to the end)")(
       "input", po::value<std::vector<std::string>>(), "traces or generator invocations");
   add_config_options(opts);
   add_format_option(opts);
@@ -37,6 +45,8 @@ int run_main(const std::vector<std::string>& args) {
   for (const std::string& in : vm["input"].as<std::vector<std::string>>()) {
     s.add_input(in, format_option(vm));
   }
+  s.set_limits({vm["skip"].as<uint64_t>(), vm["warmup"].as<uint64_t>(),
+                vm["max-instructions"].as<uint64_t>()});
   Heartbeat hb;
   s.set_observer(heartbeat_if_interactive(quiet, hb));
   s.run();
@@ -46,6 +56,14 @@ int run_main(const std::vector<std::string>& args) {
   const bool stdout_taken = (vm.count("json") && vm["json"].as<std::string>() == "-") ||
                             (vm.count("csv") && vm["csv"].as<std::string>() == "-");
   if (!quiet && !stdout_taken) std::cout << sim::report_text(s);
+  // A failed `expect` line fails the run, as in `pkusim check`.
+  const auto failures = sim::expect_failure_lines(s);
+  for (const std::string& f : failures) std::cerr << "pkusim: " << f << "\n";
+  if (!failures.empty()) {
+    std::cerr << fmt::format("pkusim: {} assertion{} failed\n", failures.size(),
+                             failures.size() == 1 ? "" : "s");
+    return kExitCheckFailed;
+  }
   return kExitOk;
 }
 

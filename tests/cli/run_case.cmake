@@ -1,0 +1,28 @@
+# One command-line case: runs `PKUSIM ARGS` (ARGS |-separated) in SOURCE and
+# checks the exit code (RC), that stderr contains ERR and stdout contains OUT
+# (when given), and with ONE_LINE that stderr is a single line.
+string(REPLACE "|" ";" args "${ARGS}")
+execute_process(COMMAND ${PKUSIM} ${args} WORKING_DIRECTORY ${SOURCE}
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL RC)
+  message(FATAL_ERROR "pkusim ${args}: expected exit code ${RC}, got ${rc}\nstdout: ${out}\nstderr: ${err}")
+endif()
+if(DEFINED ERR AND NOT ERR STREQUAL "")
+  string(FIND "${err}" "${ERR}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "pkusim ${args}: stderr lacks '${ERR}':\n${err}")
+  endif()
+endif()
+if(DEFINED OUT AND NOT OUT STREQUAL "")
+  string(FIND "${out}" "${OUT}" pos)
+  if(pos EQUAL -1)
+    message(FATAL_ERROR "pkusim ${args}: stdout lacks '${OUT}':\n${out}")
+  endif()
+endif()
+if(ONE_LINE)
+  string(STRIP "${err}" stripped)
+  string(FIND "${stripped}" "\n" nl)
+  if(NOT nl EQUAL -1)
+    message(FATAL_ERROR "pkusim ${args}: expected a one-line error, got:\n${err}")
+  endif()
+endif()
