@@ -152,20 +152,18 @@ bool LackeyReader::parse_syscall(std::string_view s, Line& out) {
 }
 
 bool LackeyReader::parse_pkey_mark(std::string_view s, Line& out) {
-  // "**PID** PKUSIM op args": marks of the protection-key shim.
+  // "**PID** PKUSIM what args": client requests of tools/trace-program.
   const size_t at = s.find("** PKUSIM ");
   if (at == std::string_view::npos) return false;
   std::string_view rest = trim(s.substr(at + 10));
-  std::string_view args[4];
+  std::string_view words[6];
   unsigned n = 0;
-  const size_t sp = rest.find(' ');
-  const std::string_view op = rest.substr(0, sp);
-  rest = sp == std::string_view::npos ? std::string_view{} : trim(rest.substr(sp + 1));
-  while (!rest.empty() && n < 4) {
+  while (!rest.empty() && n < 6) {
     const size_t e = rest.find(' ');
-    args[n++] = rest.substr(0, e);
+    words[n++] = rest.substr(0, e);
     rest = e == std::string_view::npos ? std::string_view{} : trim(rest.substr(e + 1));
   }
+  if (n == 0) return false;
   const auto signed_dec = [](std::string_view a, int64_t& v) {
     const bool neg = !a.empty() && a[0] == '-';
     uint64_t u = 0;
@@ -173,9 +171,34 @@ bool LackeyReader::parse_pkey_mark(std::string_view s, Line& out) {
     v = neg ? -int64_t(u) : int64_t(u);
     return true;
   };
+  const std::string_view what = words[0];
+  if (what == "shim" && n == 3) {
+    // The shim's code: its instructions are dropped wherever they run.
+    uint64_t lo = 0, hi = 0;
+    if (parse_hex(words[1], lo) && parse_hex(words[2], hi) && lo < hi) {
+      shim_lo_ = lo;
+      shim_hi_ = hi;
+    }
+    return false;
+  }
+  if (what == "begin" && n == 1) {
+    in_shim_ = true;
+    return false;
+  }
   isa::Instr& r = out.sys;
   r = isa::Instr{};
-  r.continuation = true;  // the shim's own instructions are in the trace
+  if (what == "roi" && n == 2 && (words[1] == "begin" || words[1] == "end")) {
+    r.op = isa::Op::kRoi;
+    r.value = words[1] == "begin" ? isa::kRoiBegin : isa::kRoiEnd;
+    out.kind = Line::kSyscall;
+    return true;
+  }
+  if (what != "end" || n < 2) return false;
+  in_shim_ = false;
+  // The call was this one record: an instruction of the program's own.
+  const std::string_view op = words[1];
+  const std::string_view* args = words + 2;
+  n -= 2;
   uint64_t u = 0;
   if (op == "pkey_alloc" && n == 1 && parse_dec(args[0], u)) {
     r.op = isa::Op::kPkeyAlloc;
@@ -192,7 +215,7 @@ bool LackeyReader::parse_pkey_mark(std::string_view s, Line& out) {
   } else if (op == "rdpkru" && n == 0) {
     r.op = isa::Op::kRdpkru;
   } else {
-    return false;
+    return false;  // "none": a call refused before any instruction
   }
   out.kind = Line::kSyscall;
   return true;
@@ -225,17 +248,33 @@ bool LackeyReader::read_line(Line& out) {
       if (kind != Line::kNone && comma != std::string_view::npos &&
           parse_hex(body.substr(0, comma), out.addr) &&
           parse_dec(trim(body.substr(comma + 1)), out.size) && out.size > 0) {
+        // The shim's own work is dropped: its instructions (with their data
+        // accesses) and anything inside a call's body.
+        if (kind == Line::kInstr) {
+          dropping_ = in_shim_ || (out.addr >= shim_lo_ && out.addr < shim_hi_);
+        }
+        if (dropping_) {
+          ++stats_.shim_lines;
+          continue;
+        }
         out.kind = kind;
         return true;
       }
     }
-    if (t.substr(0, 8) == "SYSCALL[" && parse_syscall(t, out)) {
-      ++stats_.syscalls_used;
-      return true;
+    if (t.substr(0, 8) == "SYSCALL[") {
+      if (in_shim_) {
+        ++stats_.shim_lines;
+        continue;
+      }
+      if (parse_syscall(t, out)) {
+        ++stats_.syscalls_used;
+        return true;
+      }
     }
-    if (t.substr(0, 2) == "**" && parse_pkey_mark(t, out)) {
+    if (t.substr(0, 2) == "**" && t.find("** PKUSIM ") != std::string_view::npos) {
       ++stats_.pkey_marks;
-      return true;
+      if (parse_pkey_mark(t, out)) return true;
+      continue;
     }
     ++stats_.lines_skipped;
   }

@@ -8,9 +8,14 @@
 //  - `SYSCALL[pid,tid](n) sys_mmap|munmap|mprotect|brk ( ... ) --> ... Success(0x..)`
 //    lines become mmap/munmap/mprotect records with their real results (brk
 //    growth maps the new heap pages read-write);
-//  - `**PID** PKUSIM ...` lines (client requests of tools/trace-program's
-//    protection-key shim) become pkey_alloc, pkey_free, pkey_mprotect,
-//    wrpkru and rdpkru records at the place the program made the call;
+//  - `**PID** PKUSIM ...` lines are client requests of tools/trace-program:
+//    the protection-key shim's marks make each pkey_alloc, pkey_free,
+//    pkey_mprotect, pkey_set and pkey_get call exactly one record (a system
+//    call, wrpkru or rdpkru) at the place the program made it, and drop the
+//    shim itself: every instruction inside the shim's code ("PKUSIM shim LO
+//    HI") and everything between "PKUSIM begin" and "PKUSIM end OP ...";
+//    "PKUSIM roi begin|end" (tools/trace-program/pkusim_roi.h) mark the
+//    region of interest;
 //  - everything else (log header and footer, warnings, other system calls,
 //    unreadable lines) is skipped and counted, never fatal.
 // Data accesses wider than 64 bytes (valgrind's dirty helpers, up to 512)
@@ -29,6 +34,7 @@ struct LackeyStats {
   uint64_t data_accesses = 0;
   uint64_t syscalls_used = 0;  // mmap, munmap, mprotect, brk records made
   uint64_t pkey_marks = 0;     // records from the protection-key shim
+  uint64_t shim_lines = 0;     // lines of the shim's own work, dropped
   uint64_t lines_skipped = 0;  // header, footer, warnings, other lines
   uint64_t sizes_clamped = 0;  // data accesses cut to 64 bytes
 };
@@ -44,7 +50,8 @@ class LackeyReader final : public RecordSource {
   std::vector<std::pair<std::string, uint64_t>> counters() const override {
     return {{"instructions", stats_.instructions},   {"data_accesses", stats_.data_accesses},
             {"syscalls_used", stats_.syscalls_used}, {"pkey_marks", stats_.pkey_marks},
-            {"lines_skipped", stats_.lines_skipped}, {"sizes_clamped", stats_.sizes_clamped}};
+            {"shim_lines", stats_.shim_lines},       {"lines_skipped", stats_.lines_skipped},
+            {"sizes_clamped", stats_.sizes_clamped}};
   }
 
  private:
@@ -61,7 +68,10 @@ class LackeyReader final : public RecordSource {
   LineSource src_;
   Line ahead_;
   bool have_ahead_ = false;
-  bool in_instruction_ = false;  // data lines now belong to the last `I`
+  bool in_instruction_ = false;         // data lines now belong to the last `I`
+  bool in_shim_ = false;                // between "PKUSIM begin" and "PKUSIM end"
+  bool dropping_ = false;               // the last `I` was dropped: so are its data lines
+  uint64_t shim_lo_ = 0, shim_hi_ = 0;  // the shim's code
   uint64_t brk_ = 0;
   LackeyStats stats_;
 };
