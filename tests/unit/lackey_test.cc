@@ -93,34 +93,59 @@ TEST_CASE("a lackey replay maps pages on first touch and counts them", "[machine
   CHECK(m.stats().accesses[unsigned(sim::AccessKind::kFetch)] == 4);
 }
 
-TEST_CASE("protection-key marks of the tracing shim become records", "[trace][lackey]") {
+TEST_CASE("the tracing shim's marks become one record per call, and its work is dropped",
+          "[trace][lackey]") {
   const std::string log =
+      "**42** PKUSIM shim 483d000 483da69\n"
       "I  0401ab70,3\n"
-      "**42** PKUSIM pkey_alloc 1\n"
-      "**42** PKUSIM pkey_mprotect 4841000 1000 3 1\n"
+      " L 1ffefffd00,8\n"
+      "I  0483d280,7\n"  // the shim's prologue: dropped with its access
+      " S 1ffefffcf8,8\n"
+      "**42** PKUSIM begin\n"
+      "I  04900000,4\n"  // libc called by the shim: dropped
       "SYSCALL[42,1](10) sys_mprotect ( 0x4841000, 4096, 3 )[sync] --> Success(0x0) \n"
-      "**42** PKUSIM wrpkru 55555550\n"
-      "**42** PKUSIM rdpkru\n"
-      "**42** PKUSIM pkey_free 1\n"
-      "**42** PKUSIM pkey_mprotect 4841000 1000 1 -1\n"
+      "**42** PKUSIM end pkey_mprotect 4841000 1000 3 1\n"
+      "I  0483d2f1,9\n"  // the shim's epilogue
+      "**42** PKUSIM begin\n"
+      "**42** PKUSIM end pkey_alloc 1\n"
+      "**42** PKUSIM begin\n"
+      "**42** PKUSIM end wrpkru 55555550\n"
+      "**42** PKUSIM begin\n"
+      "**42** PKUSIM end rdpkru\n"
+      "**42** PKUSIM begin\n"
+      "**42** PKUSIM end pkey_free 1\n"
+      "**42** PKUSIM begin\n"
+      "**42** PKUSIM end pkey_mprotect 4841000 1000 1 -1\n"
+      "**42** PKUSIM begin\n"
+      "**42** PKUSIM end none\n"
+      "**42** PKUSIM roi begin\n"
+      "I  0401ab73,5\n"
+      "**42** PKUSIM roi end\n"
       "**42** PKUSIM bogus 1\n";
   traces::LackeyStats st;
   const auto v = read_all(log, &st);
-  REQUIRE(v.size() == 8);
-  CHECK(v[1].op == isa::Op::kPkeyAlloc);
-  CHECK(v[1].value == 1);
-  CHECK(v[1].continuation);
-  CHECK(v[2].op == isa::Op::kPkeyMprotect);
-  CHECK(v[2].addr == 0x4841000);
-  CHECK(v[2].len == 0x1000);
-  CHECK(v[2].key == 1);
-  CHECK(v[3].op == isa::Op::kMprotect);  // the real mprotect: keeps the key
-  CHECK(v[4].op == isa::Op::kWrpkru);
-  CHECK(v[4].value == 0x55555550);
-  CHECK(v[5].op == isa::Op::kRdpkru);
-  CHECK(v[6].op == isa::Op::kPkeyFree);
-  CHECK(v[6].key == 1);
-  CHECK(v[7].op == isa::Op::kMprotect);  // key -1: a plain mprotect
-  CHECK(st.pkey_marks == 6);
-  CHECK(st.lines_skipped == 1);
+  REQUIRE(v.size() == 10);
+  CHECK(v[0].op == isa::Op::kLoad);  // the program's instruction and its load
+  CHECK(v[0].ip == 0x401ab70);
+  CHECK(v[1].op == isa::Op::kPkeyMprotect);  // one record: no mprotect of the shim's
+  CHECK(v[1].addr == 0x4841000);
+  CHECK(v[1].len == 0x1000);
+  CHECK(v[1].key == 1);
+  CHECK_FALSE(v[1].continuation);  // an instruction of the program's
+  CHECK(v[2].op == isa::Op::kPkeyAlloc);
+  CHECK(v[2].value == 1);
+  CHECK(v[3].op == isa::Op::kWrpkru);
+  CHECK(v[3].value == 0x55555550);
+  CHECK(v[4].op == isa::Op::kRdpkru);
+  CHECK(v[5].op == isa::Op::kPkeyFree);
+  CHECK(v[5].key == 1);
+  CHECK(v[6].op == isa::Op::kMprotect);  // key -1: a plain mprotect
+  CHECK(v[7].op == isa::Op::kRoi);
+  CHECK(v[7].value == isa::kRoiBegin);
+  CHECK(v[8].op == isa::Op::kCompute);
+  CHECK(v[9].op == isa::Op::kRoi);
+  CHECK(v[9].value == isa::kRoiEnd);
+  CHECK(st.shim_lines == 5);  // prologue I and S, inside I and SYSCALL, epilogue I
+  CHECK(st.lines_skipped == 0);
+  CHECK(st.pkey_marks == 18);
 }
