@@ -13,6 +13,7 @@ Mmu::Mmu(const MmuConfig& cfg, MemoryPort& port)
 
 TranslateResult Mmu::fault(uint64_t la, uint32_t error, unsigned tlb_level) {
   ++stats_.page_faults;
+  ++generation_;
   // A #PF invalidates the TLB and paging-structure-cache entries for the
   // faulting address (SDM 4.10.4.1).
   tlbs_.invalidate_page(la, regs_.pcid());
@@ -77,18 +78,21 @@ TranslateResult Mmu::translate(uint64_t la, AccessType type, bool user_mode, isa
 
 void Mmu::invlpg(uint64_t la) {
   ++stats_.invlpg;
+  ++generation_;
   tlbs_.invalidate_page(la, regs_.pcid());
   psc_.flush(regs_.pcid(), false);
 }
 
 void Mmu::flush_current_pcid() {
   ++stats_.flush_pcid;
+  ++generation_;
   tlbs_.flush(regs_.pcid(), /*all_pcids=*/false, /*include_global=*/false);
   psc_.flush(regs_.pcid(), false);
 }
 
 void Mmu::flush_global() {
   ++stats_.flush_global;
+  ++generation_;
   tlbs_.flush(0, /*all_pcids=*/true, /*include_global=*/true);
   psc_.flush(0, true);
 }

@@ -75,6 +75,11 @@ class Mmu {
   void flush_current_pcid();
   void flush_global();
 
+  /// Bumped by every invalidation and every fault (which drops the faulting
+  /// address's entries): a translation known before still holds while the
+  /// generation is the same.
+  uint64_t generation() const { return generation_; }
+
   const Tlbs& tlbs() const { return tlbs_; }
   const Psc& psc() const { return psc_; }
   const MmuStats& stats() const { return stats_; }
@@ -89,6 +94,7 @@ class Mmu {
   MemoryPort& port_;
   MemoryPort* verify_port_ = nullptr;
   MmuStats stats_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace pkusim::mmu

@@ -23,6 +23,7 @@ void Machine::switch_thread(unsigned tid) {
     mmu::MemoryPort& port = hooks_ ? hooks_->thread_created(tid) : port_;
     if (tid >= mmus_.size()) mmus_.resize(tid + 1);
     mmus_[tid] = std::make_unique<mmu::Mmu>(cfg_.mmu, port);
+    if (tid >= fetch_lines_.size()) fetch_lines_.resize(tid + 1);
     mmus_[tid]->regs().cr3 = kernel_.cr3();
     // Without invalidations, count the accesses that stale entries allow.
     if (!cfg_.kernel.flushes()) mmus_[tid]->set_verify_port(&port_);
@@ -115,6 +116,27 @@ bool Machine::access(uint64_t la, unsigned size, AccessKind kind, Outcome& out) 
   return access_page(la, kind, out);
 }
 
+bool Machine::fetch(uint64_t ip, unsigned size, Outcome& out) {
+  // The front end fetches by 64-byte line: an instruction within the line
+  // of the thread's previous fetch, with no invalidation or fault since,
+  // needs no new translation or L1I access (its outcome and costs would be
+  // those of the last one: an L1 ITLB hit and an L1I hit on the MRU entries).
+  FetchLine& f = fetch_lines_[current_];
+  const uint64_t line = ip >> kFetchLineShift;
+  const uint64_t generation = mmus_[current_]->generation();
+  if (line == f.line && ((ip + size - 1) >> kFetchLineShift) == line &&
+      generation == f.generation) {
+    return true;
+  }
+  if (!access(ip, size, AccessKind::kFetch, out)) {
+    f.line = ~uint64_t{0};
+    return false;
+  }
+  f.line = ((ip + size - 1) >> kFetchLineShift) == line ? line : ~uint64_t{0};
+  f.generation = mmus_[current_]->generation();
+  return true;
+}
+
 void Machine::record_fault(const Outcome& out) {
   ++stats_.faults;
   const unsigned code = abi::si_code_index(out.si_code);
@@ -138,7 +160,7 @@ Outcome Machine::execute(const isa::Instr& in) {
   // A thread that slept runs again: its first instruction after the sleep.
   if (kernel_.thread_state(current_) == Kernel::ThreadState::kAsleep) kernel_.wake(current_);
 
-  if (in.has_ip && !in.continuation && !access(in.ip, in.ip_size, AccessKind::kFetch, out)) {
+  if (in.has_ip && !in.continuation && !fetch(in.ip, in.ip_size, out)) {
     record_fault(out);
     return out;
   }

@@ -145,6 +145,8 @@ class Machine {
   /// Checks one access of `size` bytes (both pages if it straddles).
   bool access(uint64_t la, unsigned size, AccessKind kind, Outcome& out);
   bool access_page(uint64_t la, AccessKind kind, Outcome& out);
+  /// The fetch of an instruction of `size` bytes at `ip`, by fetch line.
+  bool fetch(uint64_t ip, unsigned size, Outcome& out);
   bool auto_map(uint64_t la, AccessKind kind, int si_code);
   void record_fault(const Outcome& out);
 
@@ -158,6 +160,13 @@ class Machine {
   unsigned current_ = 0;
   MachineStats stats_;
   std::unordered_set<uint64_t> auto_mapped_;  // pages mapped on first touch
+  /// Per thread: the line of its last fetch and the MMU generation then.
+  static constexpr unsigned kFetchLineShift = 6;
+  struct FetchLine {
+    uint64_t line = ~uint64_t{0};
+    uint64_t generation = 0;
+  };
+  std::vector<FetchLine> fetch_lines_;
 };
 
 /// Registers the counters of a thread's MMU (TLBs, PSCs, walks, flushes) in

@@ -7,6 +7,7 @@
 #include "traces/formats/text_reader.h"
 #include "traces/gen/generator.h"
 #include "traces/open_trace.h"
+#include "traces/prefetch.h"
 #include "traces/trace_error.h"
 
 namespace pkusim::sim {
@@ -31,7 +32,13 @@ void Simulation::add_input(const std::string& input, const std::string& format) 
   stdin_used_ = input == "-";
   traces::OpenedTrace t = traces::open_trace(input, format);
   ++inputs_;
-  system_->add_process(input, std::move(t.source), std::move(t.stream), std::string(t.format->name),
+  std::unique_ptr<traces::RecordSource> source = std::move(t.source);
+  std::unique_ptr<std::istream> stream = std::move(t.stream);
+  if (traces::PrefetchSource::worthwhile()) {
+    // Parsing and decompression on a second core, a few blocks ahead.
+    source = std::make_unique<traces::PrefetchSource>(std::move(source), std::move(stream));
+  }
+  system_->add_process(input, std::move(source), std::move(stream), std::string(t.format->name),
                        t.compression, t.size_bytes);
 }
 

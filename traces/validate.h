@@ -11,4 +11,20 @@ namespace pkusim::traces {
 /// What is wrong with `r` ("" when it is valid).
 std::string record_problem(const isa::Instr& r);
 
+/// A quick check that accepts the common valid records (accesses, compute)
+/// without building a message; record_problem() decides the rest.
+inline bool obviously_valid(const isa::Instr& r) {
+  if (r.has_ip && r.ip_size == 0) return false;
+  switch (r.op) {
+    case isa::Op::kLoad:
+    case isa::Op::kStore:
+    case isa::Op::kRmw:
+      return r.size >= 1 && r.size <= 64;
+    case isa::Op::kCompute:
+      return r.value != 0;
+    default:
+      return false;
+  }
+}
+
 }  // namespace pkusim::traces

@@ -74,3 +74,35 @@ TEST_CASE("the same trace gives byte-identical functional reports", "[machine][r
             a["stats"]["cores"][1]["tlb"]["data"]["lookups"].get<uint64_t>());
   CHECK(p["tlb"]["data"]["lookups"] > 0);
 }
+
+TEST_CASE("instructions are fetched by line, and a change of rights is seen at once",
+          "[machine][mmu]") {
+  sim::Machine m{sim::machine_config(sim::Config::defaults())};
+  constexpr uint64_t kCode = 0x400000;
+  const auto at = [](isa::Instr i, uint64_t ip) {
+    i.has_ip = true;
+    i.ip = ip;
+    i.ip_size = 4;
+    return i;
+  };
+  isa::Instr nop;
+  nop.op = isa::Op::kCompute;
+  nop.value = 1;
+  REQUIRE(m.execute(mmap(kCode, 4096, kR | kX, isa::kMapPopulate)).err == 0);
+  const uint64_t fetches0 = m.stats().accesses[unsigned(sim::AccessKind::kFetch)];
+  for (uint64_t ip = kCode; ip < kCode + 64; ip += 4) CHECK_FALSE(m.execute(at(nop, ip)).fault);
+  // Sixteen instructions in one line: one fetch.
+  CHECK(m.stats().accesses[unsigned(sim::AccessKind::kFetch)] == fetches0 + 1);
+  // An instruction across two lines is fetched again.
+  CHECK_FALSE(m.execute(at(nop, kCode + 62)).fault);
+  CHECK(m.stats().accesses[unsigned(sim::AccessKind::kFetch)] == fetches0 + 2);
+  CHECK_FALSE(m.execute(at(nop, kCode + 68)).fault);
+  CHECK(m.stats().accesses[unsigned(sim::AccessKind::kFetch)] == fetches0 + 3);
+  // Taking execute permission away flushes the TLB entry: the very next
+  // instruction of the same line faults.
+  REQUIRE(m.execute(mprotect(kCode, 4096, kR)).err == 0);
+  const sim::Outcome o = m.execute(at(nop, kCode + 72));
+  CHECK(o.fault);
+  CHECK(o.si_code == abi::kSegvAccerr);
+  CHECK(o.fault_kind == sim::AccessKind::kFetch);
+}

@@ -238,16 +238,21 @@ bool BinaryReader::next(isa::Instr& out) {
   }
   const uint8_t* p = raw_.data() + pos_;
   const uint8_t* end = raw_.data() + raw_.size();
+  // A record is at most 1 + 4 * 10 + 3 bytes: far from the block's end, no
+  // byte needs its own bounds check.
+  const bool far = end - p >= 64;
   const auto bad = [&]() {
     fail(block_offset_, "corrupt record in block (truncated or wrong field)");
   };
   const auto byte = [&]() -> uint8_t {
-    if (p >= end) bad();
+    if (!far && p >= end) bad();
     return *p++;
   };
   const auto var = [&]() -> uint64_t {
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
+    const uint8_t first = byte();
+    if (first < 0x80) return first;
+    uint64_t v = first & 0x7F;
+    for (unsigned shift = 7; shift < 64; shift += 7) {
       const uint8_t b = byte();
       v |= uint64_t(b & 0x7F) << shift;
       if (!(b & 0x80)) return v;
@@ -327,6 +332,10 @@ bool BinaryReader::next(isa::Instr& out) {
   }
   pos_ = size_t(p - raw_.data());
   if (--left_ == 0 && pos_ != raw_.size()) bad();
+  if (obviously_valid(out)) {
+    ++records_;
+    return true;
+  }
   if (const std::string problem = record_problem(out); !problem.empty()) {
     fail(block_offset_, "invalid record in block: " + problem);
   }

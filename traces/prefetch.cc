@@ -1,0 +1,116 @@
+#include "traces/prefetch.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace pkusim::traces {
+
+PrefetchSource::PrefetchSource(std::unique_ptr<RecordSource> inner,
+                               std::unique_ptr<std::istream> stream)
+    : stream_(std::move(stream)), inner_(std::move(inner)), traits_(inner_->traits()) {
+  worker_ = std::thread([this] { work(); });
+}
+
+PrefetchSource::~PrefetchSource() { stop(); }
+
+bool PrefetchSource::worthwhile() {
+  const char* env = std::getenv("PKUSIM_READER_THREADS");
+  if (env && std::strcmp(env, "0") == 0) return false;
+  return std::thread::hardware_concurrency() >= 2;
+}
+
+void PrefetchSource::stop() const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  emptied_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void PrefetchSource::work() {
+  for (size_t n = 0;; ++n) {
+    if (n - consumed_.load(std::memory_order_acquire) >= kBlocks) {
+      std::unique_lock<std::mutex> lock(mu_);
+      producer_waits_ = true;
+      // Woken when half the ring is free: a wake-up per half ring, not per block.
+      emptied_.wait(lock, [&] {
+        return stopping_ || n - consumed_.load(std::memory_order_acquire) <= kBlocks / 2;
+      });
+      producer_waits_ = false;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    Block& b = blocks_[n % kBlocks];
+    b.count = 0;
+    b.last = false;
+    b.error = nullptr;
+    try {
+      while (b.count < kBlockRecords && inner_->next(b.records[b.count])) {
+        b.locations[b.count] = inner_->location();
+        ++b.count;
+      }
+      b.last = b.count < kBlockRecords;
+    } catch (...) {
+      b.error = std::current_exception();
+      b.last = true;
+    }
+    bytes_.store(inner_->bytes_read(), std::memory_order_relaxed);
+    produced_.store(n + 1, std::memory_order_release);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (consumer_waits_) filled_.notify_one();
+    }
+    if (b.last) return;
+  }
+}
+
+bool PrefetchSource::next(isa::Instr& out) {
+  if (current_ && pos_ < current_->count) {
+    // The records were written on another core: ask for them ahead.
+    if (pos_ + 16 < current_->count) __builtin_prefetch(&current_->records[pos_ + 16]);
+    out = current_->records[pos_];
+    location_ = current_->locations[pos_];
+    ++pos_;
+    return true;
+  }
+  for (;;) {
+    if (ended_) return false;
+    if (current_) {
+      if (current_->last) {
+        ended_ = true;
+        if (current_->error) std::rethrow_exception(current_->error);
+        return false;
+      }
+      const size_t done = consumed_.fetch_add(1, std::memory_order_release) + 1;
+      if (produced_.load(std::memory_order_acquire) - done <= kBlocks / 2) {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (producer_waits_) emptied_.notify_one();
+      }
+    }
+    const size_t want = consumed_.load(std::memory_order_relaxed);
+    if (produced_.load(std::memory_order_acquire) <= want) {
+      std::unique_lock<std::mutex> lock(mu_);
+      consumer_waits_ = true;
+      filled_.wait(lock, [&] { return produced_.load(std::memory_order_acquire) > want; });
+      consumer_waits_ = false;
+    }
+    current_ = &blocks_[want % kBlocks];
+    pos_ = 0;
+    if (pos_ < current_->count) {
+      out = current_->records[pos_];
+      location_ = current_->locations[pos_];
+      ++pos_;
+      return true;
+    }
+  }
+}
+
+std::vector<std::pair<std::string, uint64_t>> PrefetchSource::counters() const {
+  stop();
+  return inner_->counters();
+}
+
+}  // namespace pkusim::traces
