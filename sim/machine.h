@@ -127,6 +127,16 @@ class Machine {
   Outcome execute(const isa::Instr& in);
 
   unsigned current_thread() const { return current_; }
+  /// True when the current thread's next instruction at `ip` needs no fetch
+  /// of its own (same line as its last fetch, nothing invalidated since) and
+  /// the thread is running: executing it then calls no hook but for data.
+  bool fetch_cached(uint64_t ip, unsigned size) const {
+    const FetchLine& f = fetch_lines_[current_];
+    const uint64_t line = ip >> kFetchLineShift;
+    return line == f.line && ((ip + size - 1) >> kFetchLineShift) == line &&
+           f.generation == mmus_[current_]->generation() &&
+           kernel_.thread_state(current_) == Kernel::ThreadState::kRunning;
+  }
   void set_auto_map(bool on) { cfg_.auto_map = on; }
   const Kernel& kernel() const { return kernel_; }
   const mmu::PhysMem& phys_mem() const { return mem_; }

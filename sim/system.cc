@@ -45,6 +45,7 @@ class System::FunctionalHooks final : public System::Hooks {
 
 System::System(const TimingParams& p, Mode mode)
     : p_(p), mode_(mode), mem_(p.machine.mmu.maxphyaddr) {
+  compute_latency_.add(Stall::kBase, p.core.compute_latency_cycles);
   if (mode_ == Mode::kTiming) {
     memory_ = std::make_unique<MemorySystem>(p.memory, p.system.cores);
     for (unsigned c = 0; c < p.system.cores; ++c) {

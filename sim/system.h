@@ -161,6 +161,7 @@ class System {
 
   TimingParams p_;
   Mode mode_;
+  Latency compute_latency_;  // of one compute instruction
   mmu::PhysMem mem_;
   std::unique_ptr<MemorySystem> memory_;  // timing mode only
   std::vector<std::unique_ptr<Core>> cores_;

@@ -176,6 +176,15 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
     c.timer.compute_batch(in.value, p_.core.compute_latency_cycles);
     return;
   }
+  // An instruction without data that needs no fetch of its own (the common
+  // case of a real program's trace): one compute instruction, no hooks.
+  if (in.op == isa::Op::kCompute && in.value == 1 && !in.continuation &&
+      m.fetch_cached(in.ip, in.ip_size)) {
+    const uint64_t d = c.timer.dispatch(CoreTimer::Kind::kCompute);
+    p.last = m.execute(in);
+    c.timer.finish(d + p_.core.compute_latency_cycles, compute_latency_);
+    return;
+  }
 
   CoreTimer::Kind kind = CoreTimer::Kind::kCompute;
   if (isa::is_syscall(in.op)) kind = CoreTimer::Kind::kSerializing;
