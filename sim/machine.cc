@@ -72,11 +72,11 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
     }
     const FaultOutcome f = kernel_.page_fault(current_, la, type, r.exception, r.error);
     if (f.resolved) {
-      if (hooks_) hooks_->fault_resolved(current_);
+      if (hooks_) hooks_->fault_resolved(current_, la);
       continue;
     }
     if (cfg_.auto_map && auto_map(la, kind, f.si_code)) continue;
-    if (hooks_) hooks_->signal_delivered(current_);
+    if (hooks_) hooks_->signal_delivered(current_, la);
     out.fault = true;
     out.si_code = f.si_code;
     out.pkey = f.pkey;

@@ -110,9 +110,9 @@ class MachineHooks : public KernelObserver {
   /// A successful access of one page part at physical address `pa`.
   virtual void accessed(unsigned tid, AccessKind kind, uint64_t pa) = 0;
   /// The kernel resolved a page fault (demand paging, COW, spurious).
-  virtual void fault_resolved(unsigned tid) = 0;
+  virtual void fault_resolved(unsigned tid, uint64_t la) = 0;
   /// The kernel delivered SIGSEGV.
-  virtual void signal_delivered(unsigned tid) = 0;
+  virtual void signal_delivered(unsigned tid, uint64_t la) = 0;
 };
 
 class Machine {

@@ -133,6 +133,12 @@ void register_process_stats(stats::Group& g, const Machine& m) {
   pt.counter("ptes_changed", &k.ptes_changed, Unit::kCount, "Present PTEs rewritten by mprotect");
   pt.counter("ptes_zapped", &k.ptes_zapped, Unit::kCount,
              "PTEs cleared by munmap or by an mmap over a mapping");
+  pt.counter("ptes_made_writable", &k.ptes_made_writable, Unit::kCount,
+             "PTEs mprotect made writable (exclusive anonymous pages)", Show::kDetail);
+  pt.counter("vma_splits", &k.vma_splits, Unit::kCount, "VMAs split in two");
+  pt.counter("vma_merges", &k.vma_merges, Unit::kCount, "VMAs merged with a neighbour");
+  pt.counter("mmap_lock_writes", &k.mmap_lock_writes, Unit::kCount,
+             "System calls that took mmap_lock for writing", Show::kDetail);
   const Kernel& kernel = m.kernel();
   pt.gauge(
       "vmas", [&kernel] { return uint64_t(kernel.vmas().size()); }, Unit::kEntries,

@@ -29,10 +29,12 @@ class System::FunctionalHooks final : public System::Hooks {
   }
   void translated(unsigned, AccessKind, uint64_t, const mmu::TranslateResult&) override {}
   void accessed(unsigned, AccessKind, uint64_t) override {}
-  void fault_resolved(unsigned) override {}
-  void signal_delivered(unsigned) override {}
+  void fault_resolved(unsigned, uint64_t) override {}
+  void signal_delivered(unsigned, uint64_t) override {}
+  void mmap_lock(uint64_t, uint64_t) override {}
   void pte_written(uint64_t) override {}
-  void vma_touched() override {}
+  void pte_made_writable() override {}
+  void vma_op(VmaOp) override {}
   void local_flush(unsigned, uint64_t, bool) override {}
   void remote_flush(unsigned, unsigned, uint64_t, bool) override {}
   void shootdown_done(unsigned, unsigned) override {}
@@ -260,6 +262,8 @@ void System::register_process_timing(Process& p, stats::Group& g) {
              "Cycles initiators waited for acknowledgements");
   sd.counter("target", &p.shootdown_target_cycles, Unit::kCycles,
              "Cycles targets spent in the IPI handler");
+  g.counter("mmap_lock_wait_cycles", &p.mmap_lock_wait_cycles, Unit::kCycles,
+            "Cycles its threads waited for another thread's hold of mmap_lock");
 }
 
 void System::trace_error(const Process& p, const std::string& what) const {

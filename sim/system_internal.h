@@ -85,6 +85,10 @@ struct System::Process {
   std::array<stats::Histogram, isa::kNumOps> syscall_latency{};
   uint64_t shootdown_initiator_cycles = 0, shootdown_target_cycles = 0;
   bool roi_begun = false, roi_ended = false;
+  // mmap_lock: the last write hold, [lock_start, lock_end) in time, of the
+  // range [lock_lo, lock_hi) (0, 0: no range, as for pkey_alloc).
+  uint64_t lock_start = 0, lock_end = 0, lock_lo = 0, lock_hi = 0;
+  uint64_t mmap_lock_wait_cycles = 0;
   // Statistics paths of this process's cores, summed into its own groups.
   std::vector<std::string> core_tlb, core_psc, core_walks, core_mmu;
 };
@@ -107,6 +111,8 @@ struct Ctx {
   uint64_t pending_entry = 0;  // system-call entry not yet charged
   unsigned ipis = 0;
   uint64_t ack_max = 0;
+  bool holds_lock = false;  // took mmap_lock: released when the call ends
+  uint64_t lock_start = 0, lock_lo = 0, lock_hi = 0;
 };
 
 /// The timing mode's hooks (timing/timing.cc).

@@ -34,6 +34,8 @@ const char* stall_name(Stall s) {
       return "fault_delivery";
     case Stall::kIdle:
       return "idle";
+    case Stall::kMmapLock:
+      return "mmap_lock";
   }
   return "?";
 }

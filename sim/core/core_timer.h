@@ -2,8 +2,9 @@
 // Per-instruction cycle accounting for an out-of-order core, in the style of
 // zsim's OoO model: no per-cycle ticking. Each instruction gets a dispatch
 // cycle (bounded by the dispatch width, a free ROB entry, a free load- or
-// store-queue entry, and any barrier), an issue cycle (memory operations also
-// wait for an older WRPKRU when so configured), a completion cycle (issue +
+// store-queue entry, and any barrier), an issue cycle (a WRPKRU waits for
+// every older instruction to complete, and younger memory operations wait for
+// it, SDM Vol. 2B WRPKRU), a completion cycle (issue +
 // latency) and a retirement cycle (in order, bounded by the retire width).
 // Serializing events (system calls, fault delivery, interrupts, and WRPKRU
 // when it drains) wait for every older instruction to retire and hold back
@@ -33,9 +34,10 @@ enum class Stall : uint8_t {
   kShootdown,
   kPageFault,
   kFaultDelivery,
-  kIdle,  // waiting for an interrupt with nothing to run
+  kIdle,      // waiting for an interrupt with nothing to run
+  kMmapLock,  // waiting for another thread's hold of mmap_lock
 };
-inline constexpr unsigned kNumStalls = 10;
+inline constexpr unsigned kNumStalls = 11;
 const char* stall_name(Stall s);
 
 /// The core's parameters; filled from the config by core_param_table().
@@ -77,9 +79,14 @@ class CoreTimer {
   uint64_t dispatch(Kind kind, bool counts = true);
   /// Earliest cycle a memory operation dispatched at `d` may issue.
   uint64_t memory_issue(uint64_t d) const { return d > memory_fence_ ? d : memory_fence_; }
-  /// Earliest issue of a WRPKRU dispatched at `d`: PKRU is not renamed, so
-  /// one WRPKRU waits for the previous one to complete.
-  uint64_t wrpkru_issue(uint64_t d) const { return d > wrpkru_done_ ? d : wrpkru_done_; }
+  /// Earliest issue of a WRPKRU dispatched at `d`. "WRPKRU will never
+  /// execute speculatively" (Intel SDM Vol. 2B, WRPKRU): it executes only
+  /// once every older instruction has completed (retired: the core's time),
+  /// and, PKRU not being renamed, after the previous WRPKRU.
+  uint64_t wrpkru_issue(uint64_t d) const {
+    uint64_t t = d > wrpkru_done_ ? d : wrpkru_done_;
+    return t > last_retire_ ? t : last_retire_;
+  }
   /// A free MSHR at or after `t`; the miss then holds it until `until`.
   uint64_t acquire_mshr(uint64_t t, uint64_t duration);
   /// Completes the instruction dispatched last: it completes at `complete`;

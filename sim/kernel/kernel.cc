@@ -30,6 +30,24 @@ void Kernel::create_thread(unsigned tid, isa::Pkru pkru) {
   threads_[tid].tlb_gen = tlb_gen_;  // a new TLB holds nothing stale
 }
 
+void Kernel::lock_mm(uint64_t start, uint64_t end) {
+  ++stats_.mmap_lock_writes;
+  if (observer_) observer_->mmap_lock(start, end);
+}
+
+void Kernel::split_vma_at(uint64_t addr) {
+  if (vmas_.split_at(addr)) {
+    ++stats_.vma_splits;
+    if (observer_) observer_->vma_op(VmaOp::kSplit);
+  }
+}
+
+void Kernel::merge_vmas(uint64_t lo, uint64_t hi) {
+  const unsigned n = vmas_.merge_range(lo, hi);
+  stats_.vma_merges += n;
+  for (unsigned i = 0; observer_ && i < n; ++i) observer_->vma_op(VmaOp::kMerged);
+}
+
 // ---------------------------------------------------------------- page tables
 
 void Kernel::write_pte(uint64_t slot, uint64_t value) {

@@ -62,16 +62,35 @@ struct KernelConfig {
 /// tables, VMAs touched, and every invalidation, local or by IPI (a thread
 /// that wakes after a change flushes locally). Calls come in program order
 /// during the system call, fault or wake-up that causes them.
+/// VMA work of a memory system call (mm/mprotect.c mprotect_fixup,
+/// mm/mmap.c __split_vma, vma_merge, mmap_region).
+enum class VmaOp : uint8_t {
+  kChanged,  // one VMA's flags changed (vm_flags_reset, vma_set_page_prot)
+  kSplit,    // a VMA split in two (vm_area_dup, maple-tree store)
+  kMerged,   // two VMAs merged into one
+  kCreated,  // a new VMA (mmap)
+  kRemoved,  // a VMA unmapped
+};
+
 class KernelObserver {
  public:
   virtual ~KernelObserver() = default;
+  /// The system call takes mmap_lock for writing for the rest of the call;
+  /// it changes [start, end) (for per-VMA locking).
+  virtual void mmap_lock(uint64_t start, uint64_t end) = 0;
   virtual void pte_written(uint64_t pa) = 0;
-  virtual void vma_touched() = 0;
+  /// mprotect made a PTE writable (can_change_pte_writable checked it).
+  virtual void pte_made_writable() = 0;
+  virtual void vma_op(VmaOp op) = 0;
+  /// One flush_tlb_mm_range, in Linux's order (native_flush_tlb_multi,
+  /// kernel/smp.c smp_call_function_many_cond): the IPIs to the other cores
+  /// are sent first (remote_flush, one per target), then the caller flushes
+  /// its own TLB while they are in flight (local_flush), then it waits for
+  /// the acknowledgements (shootdown_done). A woken thread's flush is a
+  /// local_flush alone.
+  virtual void remote_flush(unsigned tid, unsigned target, uint64_t invlpgs, bool full) = 0;
   /// A flush on the caller's core: `invlpgs` INVLPGs, or a full flush.
   virtual void local_flush(unsigned tid, uint64_t invlpgs, bool full) = 0;
-  /// The same flush on `target`'s core, by IPI from `tid`.
-  virtual void remote_flush(unsigned tid, unsigned target, uint64_t invlpgs, bool full) = 0;
-  /// The end of one shootdown round (after the remote_flush calls).
   virtual void shootdown_done(unsigned tid, unsigned targets) = 0;
 };
 
@@ -104,9 +123,13 @@ struct KernelStats {
   uint64_t ipis = 0;        // IPIs sent (one per target core)
   uint64_t remote_invlpg = 0;
   uint64_t remote_full_flushes = 0;
-  uint64_t skipped_flushes = 0;  // flushes not done (flush policy `none`)
-  uint64_t lazy_skipped = 0;     // threads asleep or exited that got no IPI
-  uint64_t wake_flushes = 0;     // full flushes of threads that woke after a change
+  uint64_t skipped_flushes = 0;   // flushes not done (flush policy `none`)
+  uint64_t lazy_skipped = 0;      // threads asleep or exited that got no IPI
+  uint64_t wake_flushes = 0;      // full flushes of threads that woke after a change
+  uint64_t mmap_lock_writes = 0;  // system calls that took mmap_lock for writing
+  uint64_t vma_splits = 0;
+  uint64_t vma_merges = 0;
+  uint64_t ptes_made_writable = 0;  // by mprotect (R -> RW of exclusive pages)
 };
 
 class Kernel {
@@ -172,8 +195,22 @@ class Kernel {
 
   // VMA operations.
   bool range_splits_hugetlb(uint64_t start, uint64_t end);
-  void unmap_range(unsigned tid, uint64_t start, uint64_t end);
-  int change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey);
+  /// The range a call's page-table changes must flush, gathered over all its
+  /// VMAs and flushed once at the end (x86 selects MMU_GATHER_MERGE_VMAS:
+  /// tlb_end_vma does not flush; tlb_finish_mmu does, include/asm-generic/tlb.h).
+  struct Gather {
+    uint64_t lo = ~uint64_t{0}, hi = 0;
+    unsigned stride_shift = 0;
+  };
+  void gather(unsigned tid, Gather& g, uint64_t lo, uint64_t hi, unsigned stride_shift);
+  void finish_gather(unsigned tid, Gather& g);
+  /// mmap_lock taken for writing, for a call that changes [start, end).
+  void lock_mm(uint64_t start, uint64_t end);
+  void split_vma_at(uint64_t addr);
+  void merge_vmas(uint64_t lo, uint64_t hi);
+
+  void unmap_range(unsigned tid, uint64_t start, uint64_t end, Gather& g);
+  int change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey, Gather& g);
   void populate(unsigned tid, uint64_t start, uint64_t end);
   int execute_only_key(unsigned tid);
 

@@ -19,9 +19,9 @@ bool Kernel::range_splits_hugetlb(uint64_t start, uint64_t end) {
   return false;
 }
 
-void Kernel::unmap_range(unsigned tid, uint64_t start, uint64_t end) {
-  vmas_.split_at(start);
-  vmas_.split_at(end);
+void Kernel::unmap_range(unsigned tid, uint64_t start, uint64_t end, Gather& g) {
+  split_vma_at(start);
+  split_vma_at(end);
   for (Vma* v = vmas_.find_from(start); v && v->start < end; v = vmas_.find_from(start)) {
     uint64_t lo = ~uint64_t{0}, hi = 0;
     const isa::PageSize size = v->page;
@@ -34,13 +34,15 @@ void Kernel::unmap_range(unsigned tid, uint64_t start, uint64_t end) {
                     lo = std::min(lo, va);
                     hi = std::max(hi, va + isa::page_bytes(size));
                   });
-    if (observer_) observer_->vma_touched();
-    if (hi > lo) flush_tlb_range(tid, lo, hi, isa::page_shift(size));
+    if (observer_) observer_->vma_op(VmaOp::kRemoved);
+    if (hi > lo) gather(tid, g, lo, hi, isa::page_shift(size));
     vmas_.erase(v->start);
   }
 }
 
 SyscallResult Kernel::mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t prot, uint8_t flags) {
+  // vm_mmap_pgoff takes mmap_lock before do_mmap checks anything.
+  lock_mm(addr, addr + len);
   if (len == 0) return {-abi::kEinval, abi::kEinval};
   if (len > kTaskSize || addr > kTaskSize - len) return {-abi::kEnomem, abi::kEnomem};
   if (addr < kMmapMinAddr) return {-abi::kEperm, abi::kEperm};
@@ -49,7 +51,9 @@ SyscallResult Kernel::mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t pr
   int pkey = 0;
   if (prot == isa::kProtExec) pkey = std::max(execute_only_key(tid), 0);
   if (range_splits_hugetlb(addr, end)) return {-abi::kEinval, abi::kEinval};
-  unmap_range(tid, addr, end);
+  Gather g;
+  unmap_range(tid, addr, end, g);
+  finish_gather(tid, g);
   Vma v;
   v.start = addr;
   v.end = end;
@@ -59,8 +63,8 @@ SyscallResult Kernel::mmap(unsigned tid, uint64_t addr, uint64_t len, uint8_t pr
            : (flags & isa::kMapHuge2M) ? isa::PageSize::k2M
                                        : isa::PageSize::k4K;
   vmas_.insert(v);
-  if (observer_) observer_->vma_touched();
-  vmas_.merge_range(addr, end);
+  if (observer_) observer_->vma_op(VmaOp::kCreated);
+  merge_vmas(addr, end);
   if (flags & isa::kMapPopulate) populate(tid, addr, end);
   return {static_cast<int64_t>(addr), 0};
 }
@@ -87,13 +91,17 @@ void Kernel::populate(unsigned tid, uint64_t start, uint64_t end) {
 }
 
 SyscallResult Kernel::munmap(unsigned tid, uint64_t addr, uint64_t len) {
+  // __vm_munmap takes mmap_lock, then do_vmi_munmap checks the range.
+  lock_mm(addr, addr + len);
   if ((addr & (isa::kPageBytes4K - 1)) || addr > kTaskSize || len > kTaskSize - addr) {
     return {-abi::kEinval, abi::kEinval};
   }
   const uint64_t end = addr + ((len + isa::kPageBytes4K - 1) & ~(isa::kPageBytes4K - 1));
   if (end == addr) return {-abi::kEinval, abi::kEinval};
   if (range_splits_hugetlb(addr, end)) return {-abi::kEinval, abi::kEinval};
-  unmap_range(tid, addr, end);
+  Gather g;
+  unmap_range(tid, addr, end, g);
+  finish_gather(tid, g);
   return {0, 0};
 }
 

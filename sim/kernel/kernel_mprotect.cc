@@ -11,11 +11,11 @@ namespace pkusim::sim {
 
 using namespace kernel_detail;
 
-int Kernel::change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey) {
+int Kernel::change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey, Gather& g) {
   if (v.prot == prot && v.pkey == pkey) return 0;  // mprotect_fixup: nothing to do
   v.prot = prot;
   v.pkey = pkey;
-  if (observer_) observer_->vma_touched();
+  if (observer_) observer_->vma_op(VmaOp::kChanged);
   const isa::PageSize size = v.page;
   uint64_t lo = ~uint64_t{0}, hi = 0;
   for_each_leaf(mem_, root_, isa::Level::kPml4, 0, v.start, v.end, leaf_level(size),
@@ -32,23 +32,35 @@ int Kernel::change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey) 
                                                     writable, old_e.dirty(), special(old_e))};
                   write_pte(slot, new_e.raw);
                   ++stats_.ptes_changed;
+                  if (new_e.writable() && !old_e.writable()) {
+                    ++stats_.ptes_made_writable;
+                    if (observer_) observer_->pte_made_writable();
+                  }
                   if (pte_needs_flush(old_e, new_e)) {
                     lo = std::min(lo, va);
                     hi = std::max(hi, va + isa::page_bytes(size));
                   }
                 });
-  if (hi > lo) flush_tlb_range(tid, lo, hi, isa::page_shift(size));
+  // hugetlb bypasses the mmu_gather: hugetlb_change_protection flushes the
+  // whole range, changed or not (flush_hugetlb_tlb_range, mm/hugetlb.c).
+  if (v.hugetlb()) {
+    lo = v.start;
+    hi = v.end;
+  }
+  if (hi > lo) gather(tid, g, lo, hi, isa::page_shift(size));
   return 0;
 }
 
 SyscallResult Kernel::mprotect(unsigned tid, uint64_t addr, uint64_t len, uint8_t prot,
                                int64_t pkey) {
-  // do_mprotect_pkey, in its order of checks.
+  // do_mprotect_pkey, in its order of checks: these before the lock ...
   if (addr & (isa::kPageBytes4K - 1)) return {-abi::kEinval, abi::kEinval};
   if (len == 0) return {0, 0};
   const uint64_t aligned = (len + isa::kPageBytes4K - 1) & ~(isa::kPageBytes4K - 1);
   const uint64_t end = addr + aligned;
   if (aligned == 0 || end <= addr) return {-abi::kEnomem, abi::kEnomem};
+  // ... the rest under mmap_write_lock_killable, the flush included.
+  lock_mm(addr, end);
   const auto key_allocated = [&](int64_t k) {
     return k >= 0 && k < int64_t{isa::kNumPkeys} && k != exec_only_pkey_ && (pkey_map_ >> k) & 1;
   };
@@ -58,6 +70,7 @@ SyscallResult Kernel::mprotect(unsigned tid, uint64_t addr, uint64_t len, uint8_
 
   int err = 0;
   uint64_t cur = addr;
+  Gather g;
   while (v && v->start < end) {
     if (v->start > cur) {  // a hole
       err = abi::kEnomem;
@@ -80,16 +93,17 @@ SyscallResult Kernel::mprotect(unsigned tid, uint64_t addr, uint64_t len, uint8_
         err = abi::kEinval;  // hugetlb_vm_op_split refuses an unaligned split
         break;
       }
-      vmas_.split_at(lo);
-      vmas_.split_at(hi);
+      split_vma_at(lo);
+      split_vma_at(hi);
       Vma* part = vmas_.find(lo);
-      change_protection(tid, *part, prot, static_cast<uint8_t>(new_key));
+      change_protection(tid, *part, prot, static_cast<uint8_t>(new_key), g);
     }
     cur = hi;
     v = cur < end ? vmas_.find_from(cur) : nullptr;
   }
   if (!err && cur < end) err = abi::kEnomem;
-  vmas_.merge_range(addr, end);
+  merge_vmas(addr, end);
+  finish_gather(tid, g);  // tlb_finish_mmu: one flush for the whole call
   if (err) return {-err, err};
   return {0, 0};
 }

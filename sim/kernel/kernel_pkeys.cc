@@ -31,6 +31,7 @@ int Kernel::execute_only_key(unsigned tid) {
 SyscallResult Kernel::pkey_alloc(unsigned tid, uint32_t rights) {
   if (rights & ~(isa::kPkeyDisableAccess | isa::kPkeyDisableWrite))
     return {-abi::kEinval, abi::kEinval};
+  lock_mm(0, 0);  // mmap_write_lock (mm/mprotect.c SYSCALL pkey_alloc); no range
   if (pkey_map_ == 0xFFFF) return {-abi::kEnospc, abi::kEnospc};
   const int key = std::countr_one(pkey_map_);
   pkey_map_ |= uint16_t(1u << key);
@@ -43,6 +44,7 @@ SyscallResult Kernel::pkey_alloc(unsigned tid, uint32_t rights) {
 }
 
 SyscallResult Kernel::pkey_free(unsigned /*tid*/, int64_t pkey) {
+  lock_mm(0, 0);  // mmap_write_lock, then mm_pkey_free
   // mm_pkey_is_allocated: in range, not the execute-only key, and allocated.
   if (pkey < 0 || pkey >= int64_t{isa::kNumPkeys} || pkey == exec_only_pkey_ ||
       !((pkey_map_ >> pkey) & 1)) {

@@ -29,14 +29,11 @@ void Kernel::flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigne
     }
   };
   const uint64_t invlpgs = full ? 0 : pages;
-  if (tid < threads_.size() && threads_[tid].mmu) {
-    flush_one(*threads_[tid].mmu);
-    (full ? stats_.local_full_flushes : stats_.local_invlpg) += full ? 1 : pages;
-    if (observer_) observer_->local_flush(tid, invlpgs, full);
-  }
   // The mm's tlb_gen moves on; the caller's TLB is current again.
   ++tlb_gen_;
   if (tid < threads_.size()) threads_[tid].tlb_gen = tlb_gen_;
+  // IPIs first (native_flush_tlb_multi sends them, then flushes locally
+  // while they are in flight, then waits).
   unsigned targets = 0;
   for (unsigned t = 0; t < threads_.size(); ++t) {
     Thread& th = threads_[t];
@@ -56,11 +53,30 @@ void Kernel::flush_tlb_range(unsigned tid, uint64_t start, uint64_t end, unsigne
     (full ? stats_.remote_full_flushes : stats_.remote_invlpg) += full ? 1 : pages;
     if (observer_) observer_->remote_flush(tid, t, invlpgs, full);
   }
+  if (tid < threads_.size() && threads_[tid].mmu) {
+    flush_one(*threads_[tid].mmu);
+    (full ? stats_.local_full_flushes : stats_.local_invlpg) += full ? 1 : pages;
+    if (observer_) observer_->local_flush(tid, invlpgs, full);
+  }
   if (targets) {
     ++stats_.shootdowns;
     stats_.ipis += targets;
     if (observer_) observer_->shootdown_done(tid, targets);
   }
+}
+
+void Kernel::gather(unsigned tid, Gather& g, uint64_t lo, uint64_t hi, unsigned stride_shift) {
+  // A change of page size flushes what was gathered so far
+  // (tlb_change_page_size).
+  if (g.hi > g.lo && g.stride_shift != stride_shift) finish_gather(tid, g);
+  g.lo = std::min(g.lo, lo);
+  g.hi = std::max(g.hi, hi);
+  g.stride_shift = stride_shift;
+}
+
+void Kernel::finish_gather(unsigned tid, Gather& g) {
+  if (g.hi > g.lo) flush_tlb_range(tid, g.lo, g.hi, g.stride_shift);
+  g = Gather{};
 }
 
 bool Kernel::wake(unsigned tid) {

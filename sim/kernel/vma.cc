@@ -15,16 +15,18 @@ Vma* VmaTree::find_from(uint64_t addr) {
   return it == map_.end() ? nullptr : &it->second;
 }
 
-void VmaTree::split_at(uint64_t addr) {
+bool VmaTree::split_at(uint64_t addr) {
   Vma* v = find(addr);
-  if (!v || v->start == addr) return;
+  if (!v || v->start == addr) return false;
   Vma upper = *v;
   upper.start = addr;
   v->end = addr;
   map_.emplace(addr, upper);
+  return true;
 }
 
-void VmaTree::merge_range(uint64_t lo, uint64_t hi) {
+unsigned VmaTree::merge_range(uint64_t lo, uint64_t hi) {
+  unsigned merges = 0;
   // Start at the VMA before `lo`: it may end exactly at `lo`.
   auto it = map_.lower_bound(lo);
   if (it != map_.begin()) --it;
@@ -38,10 +40,12 @@ void VmaTree::merge_range(uint64_t lo, uint64_t hi) {
       a.end = b.end;
       if (a.anon_id == 0) a.anon_id = b.anon_id;
       map_.erase(next);
+      ++merges;
     } else {
       it = next;
     }
   }
+  return merges;
 }
 
 }  // namespace pkusim::sim

@@ -33,13 +33,14 @@ class VmaTree {
   Vma* find(uint64_t addr);
   /// The first VMA that ends above `addr` (Linux find_vma), or null.
   Vma* find_from(uint64_t addr);
-  /// Splits the VMA containing `addr` so that a VMA starts at `addr`.
-  void split_at(uint64_t addr);
+  /// Splits the VMA containing `addr` so that a VMA starts at `addr`; true
+  /// if there was something to split.
+  bool split_at(uint64_t addr);
   void insert(const Vma& v) { map_.emplace(v.start, v); }
   void erase(uint64_t start) { map_.erase(start); }
   /// Merges neighbours with equal flags and compatible anon_vmas at every
-  /// VMA boundary in [lo, hi].
-  void merge_range(uint64_t lo, uint64_t hi);
+  /// VMA boundary in [lo, hi]; returns the number of merges.
+  unsigned merge_range(uint64_t lo, uint64_t hi);
 
   size_t size() const { return map_.size(); }
   const Map& map() const { return map_; }

@@ -67,15 +67,29 @@ class System::TimingHooks final : public System::Hooks {
     advance(Stall::kMemory, cycles);
   }
 
-  void fault_resolved(unsigned) override {
+  void fault_resolved(unsigned, uint64_t la) override {
     if (s_.fast_forward_) return;
+    wait_for_writer(la);
     advance(Stall::kPageFault, s_.p_.kernel.minor_fault_cycles);
     ctx.serialize_after = true;
   }
-  void signal_delivered(unsigned) override {
+  void signal_delivered(unsigned, uint64_t la) override {
     if (s_.fast_forward_) return;
+    wait_for_writer(la);
     advance(Stall::kFaultDelivery, s_.p_.kernel.signal_delivery_cycles);
     ctx.serialize_after = true;
+  }
+
+  /// A fault takes mmap_lock for reading (or the VMA's lock): it waits while
+  /// another call of the process holds it for writing over this address.
+  void wait_for_writer(uint64_t la) {
+    if (!overlaps_hold(s_.p_.kernel.minor_fault_cycles)) return;
+    const bool conflicts =
+        s_.p_.kernel.mmap_lock == MmapLockMode::kMm || (la >= p_.lock_lo && la < p_.lock_hi);
+    if (!conflicts) return;
+    const uint64_t wait = p_.lock_end - ctx.cursor;
+    p_.mmap_lock_wait_cycles += wait;
+    advance(Stall::kMmapLock, wait);
   }
 
   /// Charges the pending system-call entry, once, before the kernel's work.
@@ -87,38 +101,81 @@ class System::TimingHooks final : public System::Hooks {
     }
   }
 
+  void mmap_lock(uint64_t start, uint64_t end) override {
+    if (s_.fast_forward_) return;
+    enter_kernel();
+    // A call of another thread holds it: this one waits its turn.
+    if (overlaps_hold(p_.lock_end - p_.lock_start)) {
+      const uint64_t wait = p_.lock_end - ctx.cursor;
+      p_.mmap_lock_wait_cycles += wait;
+      advance(Stall::kMmapLock, wait);
+    }
+    ctx.holds_lock = true;
+    ctx.lock_start = ctx.cursor;
+    ctx.lock_lo = start;
+    ctx.lock_hi = end;
+    advance(Stall::kSyscall, s_.p_.kernel.mmap_lock_cycles);
+  }
+  /// Whether a use of mmap_lock from now, lasting about `length`, overlaps
+  /// the last write hold. The trace orders the calls (one later in the trace
+  /// happened after); when the holds of two threads would overlap in
+  /// simulated time, the later one in the trace waits for the earlier to
+  /// end, whichever core's clock is ahead (they take turns).
+  bool overlaps_hold(uint64_t length) const {
+    return ctx.cursor < p_.lock_end && ctx.cursor + length > p_.lock_start;
+  }
+  /// The end of the call: mmap_lock is released.
+  void release_lock() {
+    if (!ctx.holds_lock) return;
+    p_.lock_start = ctx.lock_start;
+    p_.lock_end = ctx.cursor;
+    p_.lock_lo = ctx.lock_lo;
+    p_.lock_hi = ctx.lock_hi;
+    ctx.holds_lock = false;
+  }
   void pte_written(uint64_t pa) override {
     if (s_.fast_forward_) return;
     enter_kernel();
     const MemAccess a = s_.memory_->access(ctx.core->id, pa, true, false, ctx.cursor);
     advance(ctx.kernel, a.latency + s_.p_.kernel.per_pte_cycles);
   }
-  void vma_touched() override {
+  void pte_made_writable() override {
+    if (s_.fast_forward_) return;
+    advance(ctx.kernel, s_.p_.kernel.pte_writable_cycles);
+  }
+  void vma_op(VmaOp op) override {
     if (s_.fast_forward_) return;
     enter_kernel();
-    advance(ctx.kernel, s_.p_.kernel.per_vma_cycles);
+    const KernelCosts& k = s_.p_.kernel;
+    advance(ctx.kernel, op == VmaOp::kChanged  ? k.per_vma_cycles
+                        : op == VmaOp::kMerged ? k.vma_merge_cycles
+                                               : k.vma_split_cycles);
   }
-  void local_flush(unsigned, uint64_t invlpgs, bool full) override {
-    if (s_.fast_forward_) return;
-    enter_kernel();
-    advance(Stall::kTlbFlush, flush_cycles(invlpgs, full));
-  }
+  // A flush: the IPIs are sent first (remote_flush, each costing the
+  // initiator its send), the local flush runs while they are in flight, and
+  // the initiator then waits for the slowest acknowledgement.
   void remote_flush(unsigned, unsigned target, uint64_t invlpgs, bool full) override {
     if (s_.fast_forward_) return;
     enter_kernel();
     const KernelCosts& k = s_.p_.kernel;
     ++ctx.ipis;
-    const uint64_t arrival = ctx.cursor + ctx.ipis * k.ipi_send_cycles + k.ipi_delivery_cycles;
-    const uint64_t handler = k.ipi_handler_cycles + flush_cycles(invlpgs, full);
+    advance(Stall::kShootdown, k.ipi_send_cycles);
+    const uint64_t arrival = ctx.cursor + k.ipi_delivery_cycles;
+    const uint64_t handler = k.ipi_handler_cycles + k.flush_cycles(invlpgs, full);
     Core& t = s_.core_of(p_, target);
     t.timing->pending.push_back({arrival, handler});
     p_.shootdown_target_cycles += handler;
     ctx.ack_max = std::max(ctx.ack_max, arrival + handler + k.ipi_ack_cycles);
   }
-  void shootdown_done(unsigned, unsigned targets) override {
+  void local_flush(unsigned, uint64_t invlpgs, bool full) override {
     if (s_.fast_forward_) return;
-    const uint64_t until =
-        std::max(ctx.ack_max, ctx.cursor + targets * s_.p_.kernel.ipi_send_cycles);
+    enter_kernel();
+    const KernelCosts& k = s_.p_.kernel;
+    advance(Stall::kTlbFlush, k.flush_fixed_cycles + k.flush_cycles(invlpgs, full));
+  }
+  void shootdown_done(unsigned, unsigned) override {
+    if (s_.fast_forward_) return;
+    const uint64_t until = std::max(ctx.ack_max, ctx.cursor);
     const uint64_t wait = until - ctx.cursor;
     ++ctx.timing->shootdowns_initiated;
     ctx.timing->shootdown_wait_cycles += wait;
@@ -135,9 +192,6 @@ class System::TimingHooks final : public System::Hooks {
   }
 
  private:
-  uint64_t flush_cycles(uint64_t invlpgs, bool full) const {
-    return full ? s_.p_.kernel.full_flush_cycles : invlpgs * s_.p_.kernel.invlpg_cycles;
-  }
   System& s_;
   Process& p_;
 };
@@ -212,9 +266,6 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
     uint64_t base = k.entry_exit_cycles();
     if (in.op == isa::Op::kPkeyAlloc || in.op == isa::Op::kPkeyFree) {
       base += k.pkey_op_cycles;
-    } else if (in.op == isa::Op::kMmap || in.op == isa::Op::kMunmap ||
-               in.op == isa::Op::kMprotect || in.op == isa::Op::kPkeyMprotect) {
-      base += k.vma_op_cycles;
     }
     // Charged when the kernel is entered: not if the syscall's fetch faults.
     ctx.pending_entry = base;
@@ -251,6 +302,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
   if (isa::is_syscall(in.op) && executed) {
     const uint64_t populated = m.kernel().stats().populated_pages - populated_before;
     hooks.advance(Stall::kSyscall, populated * k.populate_page_cycles);
+    hooks.release_lock();
     p.syscall_cycles[unsigned(in.op)] += ctx.cursor - d;
     p.syscall_latency[unsigned(in.op)].add(ctx.cursor - d);
   }

@@ -52,7 +52,7 @@ TEST_CASE("every preset loads and validates", "[config]") {
     CHECK_NOTHROW(c.validate());
     CHECK_NOTHROW(sim::timing_params(c));
   }
-  CHECK(Config::preset("icelake-sp").get_int("tlb.stlb.entries") == 2048);
+  CHECK(Config::preset("icelake-sp").get_int("tlb.stlb.entries") == 1024);
   CHECK(Config::preset("zen3").get_int("mmu.walkers") == 6);
   CHECK(Config::preset("zen3").get_int("core.rob_entries") == 256);
 }

@@ -142,7 +142,8 @@ TEST_CASE("mprotect of n pages: INVLPG to 33, one full flush from 34; IPIs hit t
       CHECK(p["invalidations"]["local_full_flushes"] == 1);
     }
     CHECK(p["invalidations"]["ipis"] == 0);
-    if (n > 1 && n != 34) CHECK(cost[n] > cost[n - 1]);  // each page costs more ...
+    // Each page costs more (n = 64 covers the whole VMA: no split to pay) ...
+    if (n > 1 && n != 34 && n != 64) CHECK(cost[n] > cost[n - 1]);
   }
   CHECK(cost[34] + 5000 < cost[33]);  // ... until the full flush replaces 33 INVLPGs
 
