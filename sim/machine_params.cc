@@ -52,24 +52,24 @@ ParamTable<MachineConfig> make_table() {
       "Intel does not publish paging-structure-cache sizes (SDM Vol. 3A 4.10.3); sizes as "
       "commonly assumed in simulators [U]";
   t.integer(
-      "mmu.psc_pml4_entries",
-      [](MachineConfig& m) -> unsigned& { return m.mmu.psc_pml4_entries; }, 4, "entries", 0, 4096,
-      "PML4E paging-structure cache (fully associative, LRU)", kPscSource);
+      "mmu.psc_pml4_entries", [](MachineConfig& m) -> unsigned& { return m.mmu.psc_pml4_entries; },
+      4, "entries", 0, 4096, "PML4E paging-structure cache (fully associative, LRU)", kPscSource);
   t.integer(
-      "mmu.psc_pdpt_entries",
-      [](MachineConfig& m) -> unsigned& { return m.mmu.psc_pdpt_entries; }, 16, "entries", 0,
-      4096, "PDPTE paging-structure cache", kPscSource);
+      "mmu.psc_pdpt_entries", [](MachineConfig& m) -> unsigned& { return m.mmu.psc_pdpt_entries; },
+      16, "entries", 0, 4096, "PDPTE paging-structure cache", kPscSource);
   t.integer(
       "mmu.psc_pde_entries", [](MachineConfig& m) -> unsigned& { return m.mmu.psc_pde_entries; },
       32, "entries", 0, 4096, "PDE paging-structure cache", kPscSource);
   std::vector<std::pair<std::string, FlushPolicy>> policies;
   for (const auto& [name, p] : kFlushPolicies) policies.emplace_back(std::string(name), p);
   t.choice(
-      "kernel.flush_policy",
-      [](MachineConfig& m) -> FlushPolicy& { return m.kernel.flush_policy; }, "linux", policies,
-      "linux: invalidate after PTE changes as Linux does; none: rewrite PTEs but skip every "
-      "invalidation (Ingo Molnar's suggestion on linux-kernel, 2015; counts stale-permission "
-      "accesses)",
+      "kernel.flush_policy", [](MachineConfig& m) -> FlushPolicy& { return m.kernel.flush_policy; },
+      "linux", policies,
+      "linux: invalidate after PTE changes as Linux does; skip-upgrades: no invalidation for "
+      "changes that only grant rights (safe: a stale, stricter TLB entry raises a spurious "
+      "fault, which invalidates it, SDM 4.10.4.1; Ingo Molnar's suggestion on linux-kernel, "
+      "2015); none: rewrite PTEs but skip every invalidation (unsafe; counts "
+      "stale-permission accesses)",
       "Linux arch/x86/mm/tlb.c flush_tlb_mm_range");
   t.integer(
       "kernel.flush_ceiling", [](MachineConfig& m) -> unsigned& { return m.kernel.flush_ceiling; },

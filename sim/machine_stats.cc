@@ -155,6 +155,9 @@ void register_process_stats(stats::Group& g, const Machine& m) {
               "Full flushes on other cores");
   inv.counter("skipped", &k.skipped_flushes, Unit::kCount,
               "Flushes not done (kernel.flush_policy none)");
+  inv.counter("unflushed_grants", &k.unflushed_grants, Unit::kCount,
+              "PTE changes that only granted rights and were not flushed (kernel.flush_policy "
+              "skip-upgrades); a stale entry costs a spurious fault instead");
   inv.counter("lazy_skipped", &k.lazy_skipped, Unit::kCount,
               "Threads that got no IPI because they were asleep or had exited (lazy TLB)");
   inv.counter("wake_flushes", &k.wake_flushes, Unit::kCount,

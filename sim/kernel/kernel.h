@@ -43,12 +43,16 @@ inline constexpr unsigned kLinuxFlushCeiling = 33;
 
 /// What the kernel does after changing PTEs (kernel.flush_policy).
 enum class FlushPolicy : uint8_t {
-  kLinux,  // flush_tlb_mm_range as Linux does it
-  kNone,   // rewrite PTEs but skip every invalidation (an unsafe ablation)
+  kLinux,         // flush_tlb_mm_range as Linux does it
+  kSkipUpgrades,  // no flush for PTE changes that only grant rights (safe: a
+                  // stale, stricter entry faults, and the #PF invalidates it)
+  kNone,          // rewrite PTEs but skip every invalidation (an unsafe ablation)
 };
 /// The policies by their config names, in `pkusim config describe` order.
 inline constexpr std::pair<std::string_view, FlushPolicy> kFlushPolicies[] = {
-    {"linux", FlushPolicy::kLinux}, {"none", FlushPolicy::kNone}};
+    {"linux", FlushPolicy::kLinux},
+    {"skip-upgrades", FlushPolicy::kSkipUpgrades},
+    {"none", FlushPolicy::kNone}};
 
 /// The kernel's policy parameters; filled from the config (machine_params.cc).
 struct KernelConfig {
@@ -124,6 +128,7 @@ struct KernelStats {
   uint64_t remote_invlpg = 0;
   uint64_t remote_full_flushes = 0;
   uint64_t skipped_flushes = 0;   // flushes not done (flush policy `none`)
+  uint64_t unflushed_grants = 0;  // PTE changes granting rights, not flushed (`skip-upgrades`)
   uint64_t lazy_skipped = 0;      // threads asleep or exited that got no IPI
   uint64_t wake_flushes = 0;      // full flushes of threads that woke after a change
   uint64_t mmap_lock_writes = 0;  // system calls that took mmap_lock for writing

@@ -52,6 +52,22 @@ inline bool pte_needs_flush(PagingEntry old_e, PagingEntry new_e) {
   return (old_e.raw & ~new_e.raw) & kFlushOnClear;
 }
 
+/// The change from `old_e` to `new_e` (both present, the same frame) only
+/// grants rights: write allowed, or execute-disable cleared, and nothing else
+/// that pte_flags_need_flush watches. A TLB entry left from `old_e` is
+/// stricter than the PTE: an access it refuses faults, and the fault
+/// invalidates it (SDM 4.10.4.1), so the flush can be skipped safely.
+inline bool pte_change_only_grants(PagingEntry old_e, PagingEntry new_e) {
+  if (!old_e.present() || !new_e.present()) return false;
+  const uint64_t diff = (old_e.raw ^ new_e.raw) &
+                        (kFlushOnChange | kFlushOnClear | isa::bit_range(kMaxPhysBits - 1, 12));
+  const uint64_t grants = bit(isa::kPteRw) | bit(isa::kPteXd) | bit(isa::kPteA) | bit(isa::kPteD);
+  if (diff & ~grants) return false;
+  if ((diff & bit(isa::kPteRw)) && !new_e.writable()) return false;
+  if ((diff & bit(isa::kPteXd)) && (new_e.raw & bit(isa::kPteXd))) return false;
+  return !((old_e.raw & ~new_e.raw) & kFlushOnClear);
+}
+
 /// Visits every entry at `target` level under [start, end), skipping absent
 /// upper-level tables, so sparse ranges cost what they hold.
 template <class F>

@@ -36,7 +36,11 @@ int Kernel::change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey, 
                     ++stats_.ptes_made_writable;
                     if (observer_) observer_->pte_made_writable();
                   }
-                  if (pte_needs_flush(old_e, new_e)) {
+                  if (pte_needs_flush(old_e, new_e) &&
+                      cfg_.flush_policy == FlushPolicy::kSkipUpgrades &&
+                      pte_change_only_grants(old_e, new_e)) {
+                    ++stats_.unflushed_grants;
+                  } else if (pte_needs_flush(old_e, new_e)) {
                     lo = std::min(lo, va);
                     hi = std::max(hi, va + isa::page_bytes(size));
                   }

@@ -103,7 +103,7 @@ TEST_CASE("bad config: out of range", "[config][bad]") {
         "my.json: core.rob_entries: 0 is out of range: expected an integer, 1 to 4096 entries");
   CHECK(
       overlay_error("{\"kernel\": {\"flush_policy\": \"lazy\"}}") ==
-      "my.json: kernel.flush_policy: unknown value \"lazy\": expected one of \"linux\", \"none\"");
+      "my.json: kernel.flush_policy: unknown value \"lazy\": expected one of \"linux\", \"skip-upgrades\", \"none\"");
 }
 TEST_CASE("bad config: a set count that is not a power of two", "[config][bad]") {
   CHECK(overlay_error("{\"cache\": {\"l2\": {\"size_bytes\": 786432}}}") ==
