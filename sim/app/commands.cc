@@ -11,11 +11,13 @@ Command cachesim_command();
 Command convert_command();
 Command config_command();
 Command stats_command();
+Command compare_command();
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> list = {run_command(),    check_command(),    gen_command(),
-                                            bench_command(),  cachesim_command(), convert_command(),
-                                            config_command(), stats_command()};
+  static const std::vector<Command> list = {
+      run_command(),     compare_command(), check_command(),   gen_command(),
+      bench_command(),   cachesim_command(), convert_command(), config_command(),
+      stats_command()};
   return list;
 }
 
