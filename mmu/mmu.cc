@@ -43,8 +43,9 @@ TranslateResult Mmu::translate(uint64_t la, AccessType type, bool user_mode, isa
     if (verify_port_) {
       const WalkResult truth = walk(la, type, user_mode, regs_, maxphyaddr_, *verify_port_, nullptr,
                                     /*update_ad=*/false);
-      if (truth.exception != isa::Exception::kNone ||
-          check_access(truth.translation, type, user_mode, regs_, pkru) != 0) {
+      if ((truth.exception != isa::Exception::kNone ||
+           check_access(truth.translation, type, user_mode, regs_, pkru) != 0) &&
+          (!judge_ || judge_->refuses(la, type, pkru))) {
         ++stats_.stale_permission_hits;
       }
     }

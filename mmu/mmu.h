@@ -57,13 +57,26 @@ struct MmuStats {
   uint64_t stale_permission_hits = 0;
 };
 
+/// Whether the operating system refuses an access (delivers a signal for
+/// it) given its mappings; used only to judge stale TLB hits.
+class AccessJudge {
+ public:
+  virtual ~AccessJudge() = default;
+  virtual bool refuses(uint64_t la, AccessType type, isa::Pkru pkru) const = 0;
+};
+
 class Mmu {
  public:
   Mmu(const MmuConfig& cfg, MemoryPort& port);
 
   /// With a port, every TLB hit that allows an access is checked against the
-  /// page tables in memory (a walk without side effects) to count stale hits.
-  void set_verify_port(MemoryPort* port) { verify_port_ = port; }
+  /// page tables in memory (a walk without side effects) to count stale hits:
+  /// those the page tables refuse and, with a judge, that the OS would have
+  /// refused too (not a fault it resolves, such as a pending write upgrade).
+  void set_verify_port(MemoryPort* port, const AccessJudge* judge = nullptr) {
+    verify_port_ = port;
+    judge_ = judge;
+  }
 
   isa::ControlRegs& regs() { return regs_; }
   const isa::ControlRegs& regs() const { return regs_; }
@@ -93,6 +106,7 @@ class Mmu {
   unsigned maxphyaddr_;
   MemoryPort& port_;
   MemoryPort* verify_port_ = nullptr;
+  const AccessJudge* judge_ = nullptr;
   MmuStats stats_;
   uint64_t generation_ = 0;
 };

@@ -26,7 +26,7 @@ void Machine::switch_thread(unsigned tid) {
     if (tid >= fetch_lines_.size()) fetch_lines_.resize(tid + 1);
     mmus_[tid]->regs().cr3 = kernel_.cr3();
     // Without invalidations, count the accesses that stale entries allow.
-    if (!cfg_.kernel.flushes()) mmus_[tid]->set_verify_port(&port_);
+    if (!cfg_.kernel.flushes()) mmus_[tid]->set_verify_port(&port_, &judge_);
     kernel_.create_thread(tid, pkru);
     kernel_.attach_mmu(tid, mmus_[tid].get());
     ++stats_.threads;

@@ -160,12 +160,25 @@ class Machine {
   bool auto_map(uint64_t la, AccessKind kind, int si_code);
   void record_fault(const Outcome& out);
 
+  // Judges stale TLB hits by the kernel's mappings (flush_policy none).
+  class Judge final : public mmu::AccessJudge {
+   public:
+    explicit Judge(const Kernel& k) : kernel_(k) {}
+    bool refuses(uint64_t la, mmu::AccessType type, isa::Pkru pkru) const override {
+      return kernel_.refuses(la, type, pkru);
+    }
+
+   private:
+    const Kernel& kernel_;
+  };
+
   MachineConfig cfg_;
   std::unique_ptr<mmu::PhysMem> own_mem_;
   mmu::PhysMem& mem_;
   mmu::DirectPort port_;
   MachineHooks* hooks_;
   Kernel kernel_;
+  Judge judge_{kernel_};
   std::vector<std::unique_ptr<mmu::Mmu>> mmus_;
   unsigned current_ = 0;
   MachineStats stats_;

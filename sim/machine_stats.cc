@@ -72,8 +72,9 @@ void register_mmu_stats(stats::Group& core, const mmu::Mmu& m) {
   ev.counter("global_flushes", &s.flush_global, Unit::kCount,
              "Flushes of every PCID, global entries included", Show::kDetail);
   ev.counter("stale_permission_accesses", &s.stale_permission_hits, Unit::kCount,
-             "TLB hits that allowed an access the page tables (and PKRU) forbid: the price of "
-             "skipping invalidations (counted with kernel.flush_policy none)");
+             "TLB hits that allowed an access the page tables (and PKRU) forbid and the kernel "
+             "would have refused with a signal: the price of skipping invalidations (counted "
+             "with kernel.flush_policy none)");
 }
 
 void register_process_stats(stats::Group& g, const Machine& m) {

@@ -12,12 +12,12 @@ Command convert_command();
 Command config_command();
 Command stats_command();
 Command compare_command();
+Command study_command();
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> list = {
-      run_command(),     compare_command(), check_command(),   gen_command(),
-      bench_command(),   cachesim_command(), convert_command(), config_command(),
-      stats_command()};
+      study_command(), run_command(),      compare_command(), check_command(),  gen_command(),
+      bench_command(), cachesim_command(), convert_command(), config_command(), stats_command()};
   return list;
 }
 

@@ -171,6 +171,11 @@ class Kernel {
   SyscallResult pkey_alloc(unsigned tid, uint32_t rights);
   SyscallResult pkey_free(unsigned tid, int64_t pkey);
 
+  /// Whether a user access at `la` with `pkru` is one the kernel refuses
+  /// (a signal) by the mappings alone: no VMA, a key the PKRU denies, or a
+  /// VMA without the right (the checks of page_fault, without its effects).
+  bool refuses(uint64_t la, mmu::AccessType type, isa::Pkru pkru) const;
+
   /// The #PF (or #GP) handler for a user access by `tid`.
   FaultOutcome page_fault(unsigned tid, uint64_t la, mmu::AccessType type, isa::Exception exc,
                           isa::PfErrorCode error);

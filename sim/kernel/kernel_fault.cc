@@ -11,6 +11,18 @@ namespace pkusim::sim {
 
 using namespace kernel_detail;
 
+bool Kernel::refuses(uint64_t la, mmu::AccessType type, isa::Pkru pkru) const {
+  const Vma* v = la < kTaskSize ? vmas_.find(la) : nullptr;
+  if (!v) return true;
+  const bool write = type == mmu::AccessType::kWrite;
+  if (type != mmu::AccessType::kFetch &&
+      !(write ? pkru.allows_write(v->pkey) : pkru.allows_read(v->pkey))) {
+    return true;
+  }
+  if (type == mmu::AccessType::kFetch) return !(v->prot & isa::kProtExec);
+  return write ? !(v->prot & isa::kProtWrite) : !v->accessible();
+}
+
 FaultOutcome Kernel::page_fault(unsigned tid, uint64_t la, mmu::AccessType type, isa::Exception exc,
                                 isa::PfErrorCode error) {
   FaultOutcome out;

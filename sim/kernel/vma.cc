@@ -9,6 +9,13 @@ Vma* VmaTree::find(uint64_t addr) {
   return addr < it->second.end ? &it->second : nullptr;
 }
 
+const Vma* VmaTree::find(uint64_t addr) const {
+  auto it = map_.upper_bound(addr);
+  if (it == map_.begin()) return nullptr;
+  --it;
+  return addr < it->second.end ? &it->second : nullptr;
+}
+
 Vma* VmaTree::find_from(uint64_t addr) {
   if (Vma* v = find(addr)) return v;
   auto it = map_.upper_bound(addr);

@@ -31,6 +31,7 @@ class VmaTree {
 
   /// The VMA containing `addr`, or null.
   Vma* find(uint64_t addr);
+  const Vma* find(uint64_t addr) const;
   /// The first VMA that ends above `addr` (Linux find_vma), or null.
   Vma* find_from(uint64_t addr);
   /// Splits the VMA containing `addr` so that a VMA starts at `addr`; true

@@ -17,7 +17,8 @@ bool indexed(std::string_view path, std::string_view head, std::string_view tail
   if (path.substr(0, head.size()) != head) return false;
   if (path.substr(path.size() - tail.size()) != tail) return false;
   const std::string_view mid = path.substr(head.size(), path.size() - head.size() - tail.size());
-  return !mid.empty() && std::all_of(mid.begin(), mid.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !mid.empty() &&
+         std::all_of(mid.begin(), mid.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 uint64_t sum(const stats::Snapshot& s, std::string_view head, std::string_view tail) {
@@ -54,7 +55,7 @@ std::string with_commas(uint64_t v) {
 
 std::string number(double v) {
   if (!std::isfinite(v)) return "";
-  return fmt::format("{:.6g}", v);
+  return fmt::format("{}", v);
 }
 
 }  // namespace
@@ -64,7 +65,9 @@ Metrics metrics_of(const stats::Snapshot& s, bool roi) {
   m.roi = roi;
   m.cycles = s.get("total.cycles");
   m.instructions = s.get("total.instructions");
-  if (const stats::Entry* t = s.find("total.time_ns")) m.time_ns = t->is_double ? t->d : double(t->u);
+  m.cpu_cycles = sum(s, "cores.", ".cycles") - sum(s, "cores.", ".cycle_stack.idle");
+  if (const stats::Entry* t = s.find("total.time_ns"))
+    m.time_ns = t->is_double ? t->d : double(t->u);
   m.wrpkru = sum(s, "processes.", ".pkru.wrpkru");
   m.mprotect = sum(s, "processes.", ".syscalls.mprotect.calls");
   m.pkey_mprotect = sum(s, "processes.", ".syscalls.pkey_mprotect.calls");
@@ -107,23 +110,22 @@ std::optional<double> Comparison::cycles_per_switch(size_t i) const {
 }
 
 std::vector<std::string> metric_columns(const Metrics& any) {
-  std::vector<std::string> c = {"cycles",      "instructions", "time_ns",     "switches",
-                                "wrpkru",      "mprotect",     "pkey_mprotect", "syscalls",
-                                "dtlb_misses", "walks",        "invlpg",      "full_flushes",
-                                "shootdowns",  "ipis",         "signals",     "spurious_faults",
-                                "stale_accesses"};
+  std::vector<std::string> c = {"cycles",          "cpu_cycles",    "instructions", "time_ns",
+                                "switches",        "wrpkru",        "mprotect",     "pkey_mprotect",
+                                "syscalls",        "dtlb_misses",   "walks",        "invlpg",
+                                "full_flushes",    "shootdowns",    "ipis",         "signals",
+                                "spurious_faults", "stale_accesses"};
   for (const auto& [name, v] : any.stack) c.push_back("stack_" + name);
   return c;
 }
 
 std::vector<std::string> metric_fields(const Metrics& m) {
   std::vector<std::string> f;
-  for (const uint64_t v : {m.cycles, m.instructions}) f.push_back(std::to_string(v));
+  for (const uint64_t v : {m.cycles, m.cpu_cycles, m.instructions}) f.push_back(std::to_string(v));
   f.push_back(number(m.time_ns));
-  for (const uint64_t v :
-       {m.switches(), m.wrpkru, m.mprotect, m.pkey_mprotect, m.syscalls, m.dtlb_misses, m.walks,
-        m.invlpg, m.full_flushes, m.shootdowns, m.ipis, m.signals, m.spurious_faults,
-        m.stale_accesses}) {
+  for (const uint64_t v : {m.switches(), m.wrpkru, m.mprotect, m.pkey_mprotect, m.syscalls,
+                           m.dtlb_misses, m.walks, m.invlpg, m.full_flushes, m.shootdowns, m.ipis,
+                           m.signals, m.spurious_faults, m.stale_accesses}) {
     f.push_back(std::to_string(v));
   }
   for (const auto& [name, v] : m.stack) f.push_back(std::to_string(v));

@@ -17,8 +17,9 @@
 namespace pkusim::study {
 
 struct Metrics {
-  bool roi = false;  // over a region of interest (else the whole run)
-  uint64_t cycles = 0;
+  bool roi = false;         // over a region of interest (else the whole run)
+  uint64_t cycles = 0;      // wall: the region's length in cycles
+  uint64_t cpu_cycles = 0;  // every core's busy cycles (not idle), summed
   uint64_t instructions = 0;
   double time_ns = 0;
   uint64_t wrpkru = 0;

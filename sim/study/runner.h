@@ -17,8 +17,8 @@
 namespace pkusim::study {
 
 struct RunRequest {
-  sim::Config config;                // validated
-  std::vector<std::string> inputs;   // trace files or gen:NAME:k=v invocations
+  sim::Config config;               // validated
+  std::vector<std::string> inputs;  // trace files or gen:NAME:k=v invocations
   sim::RunLimits limits;
 };
 

@@ -5,7 +5,7 @@ A module (the other tools import it) and a command line:
 
     pkusim_plot.py CSV --x COL --y COL[,COL...] [--group COL] [--facet COL]
                    [--kind line|bar|stacked] [--logx] [--logy] [--normalize]
-                   [--agg mean|median|min|max] [--filter COL=VALUE]...
+                   [--agg mean|median|min|max] [--filter COL=VALUE]... [--independent-y]
                    [--title T] [--xlabel L] [--ylabel L] -o PREFIX
 
 The CSV has a header row and one row per run: axes (numbers or strings) and
@@ -298,11 +298,11 @@ def _max_y_ticks(count, log):
     return 7 if count == 1 else 6
 
 
-def _figure(facets, title):
+def _figure(facets, title, independent_y=False):
     rows, cols, size = _layout(len(facets))
     fig = Figure(figsize=size, dpi=150, layout="constrained")
     fig.get_layout_engine().set(wspace=0.06)  # room between facets' end labels
-    grid = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+    grid = fig.subplots(rows, cols, sharex=True, sharey=not independent_y, squeeze=False)
     axes = [ax for row in grid for ax in row]
     for ax in axes[len(facets):]:
         fig.delaxes(ax)
@@ -397,24 +397,25 @@ def _ys(y):
 
 def line_plot(rows, x, y, group=None, facet=None, *, logx=False, logy=False,
               title=None, xlabel=None, ylabel=None, agg="mean", out_prefix=None,
-              on_note=None):
+              on_note=None, independent_y=False):
     """Lines with markers: one per `group` value (and per y column if `y`
     lists several), one subplot per `facet` value. Returns the Figure and,
     with `out_prefix`, writes PREFIX.png and PREFIX.svg."""
     return _series_plot("line", rows, x, y, group, facet, logx, logy, title,
-                        xlabel, ylabel, agg, out_prefix, on_note)
+                        xlabel, ylabel, agg, out_prefix, on_note, independent_y)
 
 
 def bar_plot(rows, x, y, group=None, facet=None, *, logy=False, title=None,
-             xlabel=None, ylabel=None, agg="mean", out_prefix=None, on_note=None):
+             xlabel=None, ylabel=None, agg="mean", out_prefix=None, on_note=None,
+             independent_y=False):
     """Grouped bars: x is categorical (numbers keep their numeric order),
     one bar per group value (and y column) at each x."""
     return _series_plot("bar", rows, x, y, group, facet, False, logy, title,
-                        xlabel, ylabel, agg, out_prefix, on_note)
+                        xlabel, ylabel, agg, out_prefix, on_note, independent_y)
 
 
 def _series_plot(kind, rows, x, y, group, facet, logx, logy, title, xlabel,
-                 ylabel, agg, out_prefix, on_note):
+                 ylabel, agg, out_prefix, on_note, independent_y=False):
     table = _as_table(rows)
     ys = _ys(y)
     require_column(table, x, "--x")
@@ -461,7 +462,7 @@ def _series_plot(kind, rows, x, y, group, facet, logx, logy, title, xlabel,
         return ", ".join(parts)
 
     with rc_context(STYLE):
-        fig, axes, cols = _figure(facet_keys, title)
+        fig, axes, cols = _figure(facet_keys, title, independent_y)
         position = {k: i for i, k in enumerate(xs.keys)}
         width = 0.8 / len(series)
         for fi, (fk, ax) in enumerate(zip(facet_keys, axes)):
@@ -489,7 +490,8 @@ def _series_plot(kind, rows, x, y, group, facet, logx, logy, title, xlabel,
         else:
             setup_numeric_axis(axes[0].xaxis, x, logx, _max_ticks(cols),
                                 integer=all(float(k).is_integer() for k in xs.keys))
-        setup_numeric_axis(axes[0].yaxis, ys[0], logy, _max_y_ticks(len(axes), logy))
+        for ax in axes if independent_y else axes[:1]:
+            setup_numeric_axis(ax.yaxis, ys[0], logy, _max_y_ticks(len(axes), logy))
         if kind == "bar" and not logy:
             for ax in axes:
                 ax.set_ylim(bottom=0)
@@ -532,7 +534,7 @@ def _bar_style(index, colours):
 
 def stacked_bar(rows, category, components, facet=None, *, normalize=False,
                 title=None, xlabel=None, ylabel=None, agg="mean", out_prefix=None,
-                on_note=None):
+                on_note=None, independent_y=False):
     """One bar per `category` value, stacking the `components` columns in
     order from the bottom (e.g. a cycle breakdown per variant); one subplot
     per `facet` value. `normalize` shows each bar as % of its total."""
@@ -564,7 +566,7 @@ def stacked_bar(rows, category, components, facet=None, *, normalize=False,
     values = _aggregate(points, agg, on_note, "bar segments")
 
     with rc_context(STYLE):
-        fig, axes, cols = _figure(facet_keys, title)
+        fig, axes, cols = _figure(facet_keys, title, independent_y)
         for fi, (fk, ax) in enumerate(zip(facet_keys, axes)):
             present = [(p, ck) for p, ck in enumerate(cats.keys)
                        if (fk, ck, components[0]) in values]
@@ -585,8 +587,9 @@ def stacked_bar(rows, category, components, facet=None, *, normalize=False,
         for ax in axes:
             ax.set_xlim(-0.6, len(cats.keys) - 0.4)
             ax.set_ylim(bottom=0, top=100 if normalize else None)
-        setup_numeric_axis(axes[0].yaxis, components[0], False,
-                            _max_y_ticks(len(axes), False), percent=normalize)
+        for ax in axes if independent_y else axes[:1]:
+            setup_numeric_axis(ax.yaxis, components[0], False,
+                               _max_y_ticks(len(axes), False), percent=normalize)
         if ylabel is None:
             ylabel = "% of total" if normalize else _common_label(components)
         _labels(fig, axes, category if xlabel is None else xlabel, ylabel)
@@ -664,6 +667,8 @@ def _parser():
     p.add_argument("--kind", choices=["line", "bar", "stacked"], default="line")
     p.add_argument("--logx", action="store_true", help="logarithmic x axis")
     p.add_argument("--logy", action="store_true", help="logarithmic y axis")
+    p.add_argument("--independent-y", action="store_true",
+                   help="each facet its own y scale (default: one scale for all)")
     p.add_argument("--normalize", action="store_true",
                    help="stacked: each bar as percent of its total")
     p.add_argument("--agg", choices=list(AGGREGATES), default="mean",
@@ -692,7 +697,8 @@ def run(argv):
         require_column(table, column, "--y")
     table = filter_rows(table, args.filter)
     common = {"title": args.title, "xlabel": args.xlabel, "ylabel": args.ylabel,
-              "agg": args.agg, "out_prefix": args.output}
+              "agg": args.agg, "out_prefix": args.output,
+              "independent_y": args.independent_y}
     if args.kind == "stacked":
         if args.group:
             raise PlotError("--group does not apply to --kind stacked (the --y columns "

@@ -13,7 +13,9 @@
 // the slot, bumps the header's version and closes again. The keys fill the
 // region, or its first `items` slots (a large reserved arena). Keys are uniform
 // or Zipf-distributed over the slots (YCSB's default constant 0.99), hot
-// keys scattered over the region by a fixed permutation.
+// keys scattered over the region by a fixed permutation. With stray_writes,
+// some operations also write a random slot (as hot as the keys) while the
+// store is closed: the bug the protection is there to catch.
 #include <fmt/format.h>
 
 #include <memory>
@@ -40,6 +42,7 @@ class KvStore final : public Workload {
         region_((a.uint("region_bytes") + page_bytes() - 1) / page_bytes() * page_bytes()),
         slots_(region_ / slot_),
         writes_(a.real("writes")),
+        stray_(a.real("stray_writes")),
         work_(a.uint("work")) {
     if (slots_ == 0) throw GenError("kv-store: region_bytes is smaller than one slot");
     if (const uint64_t items = a.uint("items")) {
@@ -74,12 +77,15 @@ class KvStore final : public Workload {
     ++done_;
     const uint64_t key = pick();
     const bool put = rng().unit() < writes_;
+    const bool stray = rng().unit() < stray_;
+    const uint64_t stray_key = pick();
     thread(t);
     const uint64_t slot = slot_addr(key);
     const uint64_t buf = thread_data(t);
     at(put ? 11 : 10);
     compute(work_);
     load(slot, kHeader);
+    if (stray) stray_store(slot_addr(stray_key) + kHeader, 0, Closed::kReadOnly);
     if (!put) {
       copy(buf + kResponse, slot + kHeader, value_);
       return true;
@@ -93,7 +99,7 @@ class KvStore final : public Workload {
   }
 
   uint64_t ops_, value_, slot_, region_, slots_;
-  double writes_;
+  double writes_, stray_;
   uint64_t work_;
   std::unique_ptr<ZipfSampler> zipf_;
   uint64_t done_ = 0;
@@ -112,6 +118,15 @@ const Generator& kv_store_generator() {
                  1,
                  {},
                  "Fraction of operations that are PUTs (each opens the region once)"});
+    p.push_back({"stray_writes",
+                 GenParamType::kFloat,
+                 "0",
+                 0,
+                 1,
+                 {},
+                 "Fraction of operations with a stray write (a bug) into the store while it is "
+                 "closed: caught by the protection, let through without it or by a stale TLB "
+                 "entry"});
     p.push_back({"work",
                  GenParamType::kInt,
                  "500",

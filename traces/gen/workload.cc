@@ -287,7 +287,9 @@ void Workload::access(isa::Op op, uint64_t addr, unsigned size) {
 
 void Workload::compute(uint64_t n) {
   if (touching() || n == 0) return;
-  emit({.op = isa::Op::kCompute, .value = n});
+  // Straight-line work: its fetch is not simulated (the block's one line
+  // would hit), so a long block costs the replay one record.
+  batch_.push_back({.op = isa::Op::kCompute, .value = n});
 }
 
 void Workload::copy(uint64_t to, uint64_t from, uint64_t bytes) {
@@ -393,6 +395,21 @@ void Workload::open(uint64_t addr, uint64_t len, unsigned key_index, Closed clos
 
 void Workload::close(uint64_t addr, uint64_t len, unsigned key_index, Closed closed) {
   change(addr, len, key_index, closed, false);
+}
+
+void Workload::stray_store(uint64_t addr, unsigned key_index, Closed closed) {
+  (void)closed;
+  if (touching()) {
+    access(isa::Op::kStore, addr, 8);
+    return;
+  }
+  emit_at({.op = isa::Op::kStore, .size = 8, .addr = addr}, kStrayCode);
+  if (!expect_ || variant_ == Variant::kNone) return;
+  if (variant_ == Variant::kMprotect) {
+    emit({.op = isa::Op::kExpect, .expect = isa::ExpectKind::kAccerr});
+  } else {
+    emit({.op = isa::Op::kExpect, .expect = isa::ExpectKind::kPkuerr, .value = key_index + 1});
+  }
 }
 
 void Workload::trapped_access(isa::Op op, uint64_t addr, unsigned size, uint64_t range,

@@ -53,6 +53,9 @@ Variant variant_from(std::string_view name);
 inline constexpr uint64_t kAppCode = 0x400000;         // the program's code (rx)
 inline constexpr uint64_t kProtectionCode = 0x600000;  // the protection's code (rx)
 inline constexpr uint64_t kCodeBytes = 0x10000;
+/// The program's buggy code: stray writes (kv-store stray_writes) come from
+/// here, so a test can tell them from the program's own accesses.
+inline constexpr uint64_t kStrayCode = kAppCode + 0xFF00;
 inline constexpr uint64_t kThreadData = 0x10000000;  // per-thread buffers, kThreadStride apart
 inline constexpr uint64_t kThreadStride = 0x1000000;
 inline constexpr uint64_t kRegion = 0x100000000000;  // the protected region (1 GiB aligned)
@@ -148,6 +151,11 @@ class Workload : public RecordSource {
   /// sigreturn. In `none` it is a plain access.
   void trapped_access(isa::Op op, uint64_t addr, unsigned size, uint64_t range, uint64_t range_len,
                       unsigned key_index, Closed closed, uint64_t handler_instructions);
+
+  /// A stray write (a bug) into [range, range + range_len) while it is
+  /// closed: the protected variants catch it (a fault, checked by an
+  /// `expect` unless expect=off); `none` lets it through.
+  void stray_store(uint64_t addr, unsigned key_index, Closed closed);
 
   /// Per-thread buffer `t` (kThreadStride bytes, mapped and populated).
   static uint64_t thread_data(unsigned t) { return kThreadData + t * kThreadStride; }

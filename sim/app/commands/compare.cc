@@ -1,6 +1,5 @@
 // pkusim compare: run several inputs on one configuration, side by side.
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <iostream>
@@ -64,7 +63,8 @@ std::vector<std::string> labels_of(const std::vector<std::string>& inputs) {
     size_t start = c.find(':');
     while (start != std::string::npos) {
       const size_t comma = c.find(',', start + 1);
-      params[i].push_back(c.substr(start + 1, comma == std::string::npos ? comma : comma - start - 1));
+      params[i].push_back(
+          c.substr(start + 1, comma == std::string::npos ? comma : comma - start - 1));
       start = comma;
     }
   }
@@ -95,17 +95,17 @@ int compare_main(const std::vector<std::string>& args) {
                      "list of none, mprotect, pkey_mprotect, wrpkru, or all")(
       "baseline", po::value<unsigned>(),
       "the run (1 = the first) the others are compared with (default: the first variant=none "
-      "generator, else the first input)")(
-      "jobs,j", po::value<unsigned>()->default_value(0),
-      "runs at a time (0: one per hardware thread)")(
+      "generator, else the first input)")("jobs,j", po::value<unsigned>()->default_value(0),
+                                          "runs at a time (0: one per hardware thread)")(
       "json", po::value<std::string>(), "write the comparison as JSON to FILE ('-': stdout)")(
       "csv", po::value<std::string>(), "write the comparison as CSV to FILE ('-': stdout)")(
-      "quiet,q", "no table, no progress")(
-      "input", po::value<std::vector<std::string>>(), "traces or generator invocations");
+      "quiet,q", "no table, no progress")("input", po::value<std::vector<std::string>>(),
+                                          "traces or generator invocations");
   add_config_options(opts);
   const po::variables_map vm = parse("compare", opts, args);
   if (help(vm, opts, kUsage)) return kExitOk;
-  if (!vm.count("input")) throw UsageError("pkusim compare: no input given (pkusim compare --help)");
+  if (!vm.count("input"))
+    throw UsageError("pkusim compare: no input given (pkusim compare --help)");
   const sim::Config cfg = load_config(vm);
   for (const char* out : {"json", "csv"}) {
     if (vm.count(out)) check_output(vm[out].as<std::string>());
@@ -155,8 +155,8 @@ int compare_main(const std::vector<std::string>& args) {
   if (vm.count("baseline")) {
     const unsigned b = vm["baseline"].as<unsigned>();
     if (b < 1 || b > inputs.size()) {
-      throw UsageError(fmt::format("pkusim compare: --baseline {}: expected 1 to {}", b,
-                                   inputs.size()));
+      throw UsageError(
+          fmt::format("pkusim compare: --baseline {}: expected 1 to {}", b, inputs.size()));
     }
     baseline = b - 1;
   }
@@ -165,8 +165,8 @@ int compare_main(const std::vector<std::string>& args) {
   for (const std::string& in : inputs) requests.push_back({cfg, {in}, {}});
   const bool quiet = vm.count("quiet") > 0;
   const bool progress = !quiet && isatty(2);
-  const auto results = study::run_all(
-      requests, vm["jobs"].as<unsigned>(), [&](size_t done, size_t total, size_t) {
+  const auto results =
+      study::run_all(requests, vm["jobs"].as<unsigned>(), [&](size_t done, size_t total, size_t) {
         if (progress) std::cerr << fmt::format("\r[pkusim compare] {}/{} runs", done, total);
       });
   if (progress) std::cerr << "\r\033[K";
