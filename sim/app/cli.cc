@@ -27,6 +27,24 @@ std::string usage() {
 
 }  // namespace
 
+int exit_code_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const UsageError&) {
+    return kExitUsage;
+  } catch (const traces::GenError&) {
+    return kExitUsage;
+  } catch (const OutputError&) {
+    return kExitIo;
+  } catch (const traces::TraceError&) {
+    return kExitTrace;
+  } catch (const sim::ConfigError&) {
+    return kExitConfig;
+  } catch (...) {
+    return kExitInternal;
+  }
+}
+
 int run_cli(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {

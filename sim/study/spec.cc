@@ -289,7 +289,8 @@ Study parse_study(const std::string& text, const std::string& origin, const std:
   s.config_name = j.contains("config") ? r.string(j["config"], "config") : sim::kDefaultPreset;
   {
     std::string where = s.config_name;
-    if (sim::preset_text(where).empty() && !std::filesystem::path(where).is_absolute()) {
+    if (sim::preset_text(where).empty() && !std::filesystem::path(where).is_absolute() &&
+        !dir.empty() && dir != ".") {
       where = (std::filesystem::path(dir) / where).string();
     }
     try {

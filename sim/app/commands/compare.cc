@@ -180,7 +180,7 @@ int compare_main(const std::vector<std::string>& args) {
     }
     rows.push_back({labels[i], inputs[i], results[i].metrics});
   }
-  if (first_error) std::rethrow_exception(first_error);
+  if (first_error) return exit_code_of(first_error);
   const study::Comparison c(std::move(rows), baseline);
   if (vm.count("json")) {
     nlohmann::ordered_json j;

@@ -455,7 +455,7 @@ int study_main(const std::vector<std::string>& args) {
   if (first_error) {
     std::cerr << fmt::format("pkusim study: {} of {} runs failed; nothing written\n", failed,
                              results.size());
-    std::rethrow_exception(first_error);
+    return exit_code_of(first_error);
   }
   // Reports, then the results table.
   for (size_t i = 0; i < results.size(); ++i) {
