@@ -321,6 +321,34 @@ std::string findings(const study::StudyFigure& f, const std::string& experiment,
   return out;
 }
 
+// The first experiment's first table value, per variant, from its lowest
+// to its highest across the rows: the study's answer in one line each.
+std::string headline(const study::Study& s, const std::vector<Row>& rows) {
+  if (s.experiments.empty()) return "";
+  const study::StudyExperiment& x = s.experiments[0];
+  const std::string& value = x.table.values[0];
+  std::string out = fmt::format("In short ({}, {}):\n", x.title, value_name(value));
+  bool any = false;
+  for (const auto& v : x.variants) {
+    if (v == "none") continue;
+    double lo = INFINITY, hi = -INFINITY;
+    std::string lo_at, hi_at;
+    for (const Row& r : rows) {
+      if (r.cell.at("experiment") != x.name || r.cell.at("variant") != v) continue;
+      const auto it = r.cell.find(value);
+      if (it == r.cell.end() || !numeric(it->second)) continue;
+      const double d = std::strtod(it->second.c_str(), nullptr);
+      if (d < lo) lo = d, lo_at = r.cell.at("workload");
+      if (d > hi) hi = d, hi_at = r.cell.at("workload");
+    }
+    if (!std::isfinite(lo)) continue;
+    any = true;
+    out += fmt::format("  {:<14} {} ({}) to {} ({})\n", v, readable(value, number(lo)), lo_at,
+                       readable(value, number(hi)), hi_at);
+  }
+  return any ? out : "";
+}
+
 // ------------------------------------------------------------ processes
 
 std::string python() {
@@ -470,6 +498,8 @@ int study_main(const std::vector<std::string>& args) {
   // Tables, printed and saved.
   std::string summary = fmt::format("{}\n{} runs on {}, over each run's region of interest.\n",
                                     s.title, s.runs.size(), s.config_name);
+  const std::string answer = headline(s, rows);
+  if (!answer.empty()) summary += "\n" + answer;
   std::vector<Pivot> pivots;
   for (size_t e = 0; e < s.experiments.size(); ++e) {
     const auto& x = s.experiments[e];
@@ -484,6 +514,17 @@ int study_main(const std::vector<std::string>& args) {
   page["title"] = s.title;
   page["intro"] = json::array();
   if (!s.intro.empty()) page["intro"].push_back(s.intro);
+  if (!answer.empty()) {
+    std::string line;
+    for (size_t a = 0, b; (b = answer.find('\n', a)) != std::string::npos; a = b + 1) {
+      std::string l = answer.substr(a, b - a);
+      while (!l.empty() && l.front() == ' ') l.erase(0, 1);
+      size_t sp;
+      while ((sp = l.find("  ")) != std::string::npos) l.erase(sp, 1);
+      line += line.empty() ? l : (line.back() == ':' ? " " : "; ") + l;
+    }
+    page["intro"].push_back(line + ".");
+  }
   page["intro"].push_back(fmt::format(
       "{} runs on the `{}` configuration. Every number below is in `results.csv` (one row per "
       "run) and each run's full report is in `reports/`.",
