@@ -6,8 +6,8 @@
 // access to a watched object faults; the signal is delivered; the handler
 // logs the access (`handler_work` instructions), opens the page (mprotect,
 // pkey_mprotect) or the key (WRPKRU), performs the access on the program's
-// behalf, closes it again and returns with rt_sigreturn. One signal per
-// trap: a tool that single-steps the access instead pays a second one.
+// behalf, closes it again and returns (rt_sigreturn). One signal per trap: a
+// tool that single-steps the access instead pays a second one.
 #include <memory>
 
 #include "traces/gen/generator.h"

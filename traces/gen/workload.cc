@@ -430,12 +430,11 @@ void Workload::trapped_access(isa::Op op, uint64_t addr, unsigned size, uint64_t
   }
   // The handler: decode and log (its own code), open, emulate the access
   // (fetching the trapped instruction to decode it: the program's address),
-  // re-arm, rt_sigreturn.
+  // re-arm, return (rt_sigreturn is part of kernel.signal_delivery_cycles).
   emit({.op = isa::Op::kCompute, .value = handler_instructions}, true);
   open(range, range_len, key_index, closed);
   emit_at({.op = op, .size = uint8_t(size), .addr = addr}, ip);
   close(range, range_len, key_index, closed);
-  emit({.op = isa::Op::kSyscall}, true);
 }
 
 }  // namespace pkusim::traces

@@ -148,7 +148,8 @@ class Workload : public RecordSource {
   /// protected variants it faults (checked by an `expect` unless expect=off),
   /// the signal is delivered, and the handler (`handler_instructions` of
   /// work) opens the range, performs the access and closes it again before
-  /// sigreturn. In `none` it is a plain access.
+  /// it returns (the delivery's cost includes rt_sigreturn). In `none` it is
+  /// a plain access.
   void trapped_access(isa::Op op, uint64_t addr, unsigned size, uint64_t range, uint64_t range_len,
                       unsigned key_index, Closed closed, uint64_t handler_instructions);
 
