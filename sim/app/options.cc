@@ -1,9 +1,12 @@
 #include "sim/app/options.h"
 
 #include <fmt/format.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +14,8 @@
 
 #include "sim/util/atomic_file.h"
 #include "traces/formats/format.h"
+
+extern char** environ;
 
 namespace pkusim::app {
 
@@ -156,5 +161,67 @@ void Heartbeat::finished(const sim::Progress&) {
 sim::RunObserver* heartbeat_if_interactive(bool quiet, Heartbeat& hb) {
   return !quiet && ::isatty(STDERR_FILENO) ? &hb : nullptr;
 }
+
+}  // namespace pkusim::app
+
+namespace pkusim::app {
+
+namespace {
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+std::string python_interpreter() {
+  if (const char* p = std::getenv("PKUSIM_PYTHON"); p && *p) return p;
+  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+std::string plot_tools_dir() {
+  if (const char* p = std::getenv("PKUSIM_PLOT_DIR"); p && *p) return p;
+  return PKUSIM_PLOT_DIR;
+}
+
+int run_process(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid;
+  if (::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return 127;
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid) return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+RunsProgress::RunsProgress(std::string command, bool quiet, size_t total, unsigned workers)
+    : command_(std::move(command)),
+      tty_(!quiet && ::isatty(2)),
+      quiet_(quiet),
+      total_(total),
+      workers_(workers),
+      start_(now_seconds()) {}
+
+void RunsProgress::update(size_t done, bool failed) {
+  failed_ += failed;
+  if (quiet_ || total_ == 0) return;
+  const double secs = now_seconds() - start_;
+  const double rate = secs > 0 ? double(done) / secs : 0;
+  const double eta = rate > 0 ? double(total_ - done) / rate : 0;
+  const size_t running = std::min<size_t>(workers_, total_ - done);
+  const std::string line =
+      fmt::format("[pkusim {}] {}/{} runs done, {} running, {} failed, {:.1f} runs/s, ETA {:.0f} s",
+                  command_, done, total_, running, failed_, rate, eta);
+  if (tty_) {
+    std::cerr << "\r" << line << "\033[K" << std::flush;
+  } else if (done == total_ || done * 10 / total_ != (done - 1) * 10 / total_) {
+    std::cerr << line << "\n";
+  }
+}
+
+void RunsProgress::end() {
+  if (tty_) std::cerr << "\r\033[K";
+}
+
+double RunsProgress::seconds() const { return now_seconds() - start_; }
 
 }  // namespace pkusim::app

@@ -63,6 +63,34 @@ class Heartbeat final : public sim::RunObserver {
  private:
   bool shown_ = false;
 };
+/// The Python that draws figures: $PKUSIM_PYTHON, else /usr/bin/python3
+/// (Debian's, with python3-matplotlib), else python3 on PATH.
+std::string python_interpreter();
+/// tools/plot of the source tree pkusim was built from, or $PKUSIM_PLOT_DIR.
+std::string plot_tools_dir();
+/// Runs `args` (no shell) and returns its exit status (127: could not start).
+int run_process(const std::vector<std::string>& args);
+
+/// The progress line of a command that runs many simulations: done,
+/// running, failed, rate and ETA; on a terminal it redraws one line, else
+/// it prints a line at every tenth of the runs.
+class RunsProgress {
+ public:
+  RunsProgress(std::string command, bool quiet, size_t total, unsigned workers);
+  /// `done` runs finished so far; `failed` if the one that just ended failed.
+  void update(size_t done, bool failed);
+  void end();
+  double seconds() const;
+
+ private:
+  std::string command_;
+  bool tty_, quiet_;
+  size_t total_;
+  unsigned workers_;
+  size_t failed_ = 0;
+  double start_;
+};
+
 /// A heartbeat for an interactive, non-quiet run; null otherwise.
 sim::RunObserver* heartbeat_if_interactive(bool quiet, Heartbeat& hb);
 

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "sim/study/json_reader.h"
 #include "sim/study/metrics.h"
 #include "traces/gen/generator.h"
 #include "traces/gen/workload.h"
@@ -18,123 +19,17 @@ namespace pkusim::study {
 namespace {
 
 using json = nlohmann::ordered_json;
+using detail::edit_distance;
+using detail::is_config_path;
+using detail::list;
+using detail::nested;
+using detail::Reader;
 
 const std::vector<std::string> kAllVariants = {"none", "mprotect", "pkey_mprotect", "wrpkru"};
 // Columns of results.csv before the axes, and the derived metrics after them.
 const std::vector<std::string> kLeadColumns = {"experiment", "id", "workload", "params", "variant"};
 const std::vector<std::string> kDerivedColumns = {"overhead_pct", "slowdown", "cycles_per_switch",
                                                   "cpu_cycles_per_switch", "switches_per_sec"};
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-std::string list(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
-
-class Reader {
- public:
-  explicit Reader(std::string origin) : origin_(std::move(origin)) {}
-
-  [[noreturn]] void fail(const std::string& path, const std::string& message) const {
-    throw sim::ConfigError(origin_, path, message);
-  }
-  void keys(const json& j, const std::string& path, const std::vector<std::string>& allowed,
-            const std::vector<std::string>& required = {}) const {
-    if (!j.is_object())
-      fail(path.empty() ? "(top level)" : path, "expected an object, got " + kind(j));
-    for (const auto& [k, v] : j.items()) {
-      if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
-      std::string best;
-      size_t dist = 4;
-      for (const auto& a : allowed) {
-        const size_t d = edit_distance(k, a);
-        if (d < dist) dist = d, best = a;
-      }
-      fail(join(path, k), fmt::format("unknown key{} (keys here: {})",
-                                      best.empty() ? "" : fmt::format(": did you mean '{}'?", best),
-                                      list(allowed)));
-    }
-    for (const auto& r : required) {
-      if (!j.contains(r)) fail(join(path, r), "required, missing");
-    }
-  }
-  std::string string(const json& j, const std::string& path) const {
-    if (!j.is_string()) fail(path, "expected a string, got " + kind(j));
-    return j.get<std::string>();
-  }
-  bool boolean(const json& j, const std::string& path) const {
-    if (!j.is_boolean()) fail(path, "expected true or false, got " + kind(j));
-    return j.get<bool>();
-  }
-  std::vector<std::string> strings(const json& j, const std::string& path) const {
-    if (!j.is_array() || j.empty())
-      fail(path, "expected a non-empty array of strings, got " + kind(j));
-    std::vector<std::string> out;
-    for (size_t i = 0; i < j.size(); ++i)
-      out.push_back(string(j[i], fmt::format("{}[{}]", path, i)));
-    return out;
-  }
-  /// An axis value: a string, number or boolean, as text.
-  std::string scalar(const json& j, const std::string& path) const {
-    if (j.is_string()) return j.get<std::string>();
-    if (j.is_boolean()) return j.get<bool>() ? "true" : "false";
-    if (j.is_number()) return j.dump();
-    fail(path, "expected a string, number or boolean, got " + kind(j));
-  }
-  static std::string join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-  static std::string kind(const json& j) {
-    switch (j.type()) {
-      case json::value_t::object:
-        return "an object";
-      case json::value_t::array:
-        return "an array";
-      case json::value_t::string:
-        return "a string";
-      case json::value_t::boolean:
-        return "a boolean";
-      case json::value_t::null:
-        return "null";
-      default:
-        return "a number (" + j.dump() + ")";
-    }
-  }
-
- private:
-  std::string origin_;
-};
-
-// {"a.b.c": v} as nested JSON text for Config::overlay_text.
-std::string nested(const std::string& path, const json& value) {
-  json j = value;
-  std::string rest = path;
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t dot; (dot = rest.find('.', start)) != std::string::npos; start = dot + 1) {
-    parts.push_back(rest.substr(start, dot - start));
-  }
-  parts.push_back(rest.substr(start));
-  for (size_t i = parts.size(); i-- > 0;) j = json{{parts[i], j}};
-  return j.dump();
-}
-
-bool is_config_path(const std::string& key) { return key.find('.') != std::string::npos; }
 
 struct Axis {
   std::string key;

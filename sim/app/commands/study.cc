@@ -4,8 +4,6 @@
 // index.html into a folder.
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -22,8 +20,6 @@
 #include "sim/study/metrics.h"
 #include "sim/study/runner.h"
 #include "sim/study/spec.h"
-
-extern char** environ;
 
 namespace pkusim::app {
 
@@ -351,69 +347,7 @@ std::string headline(const study::Study& s, const std::vector<Row>& rows) {
 
 // ------------------------------------------------------------ processes
 
-std::string python() {
-  if (const char* p = std::getenv("PKUSIM_PYTHON"); p && *p) return p;
-  return ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-}
-
-std::string plot_dir() {
-  if (const char* p = std::getenv("PKUSIM_PLOT_DIR"); p && *p) return p;
-  return PKUSIM_PLOT_DIR;
-}
-
-// Runs argv; returns its exit status (127 if it could not start).
-int run_process(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid;
-  if (::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return 127;
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid) return 127;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 // ------------------------------------------------------------ the command
-
-class Progress {
- public:
-  Progress(bool quiet, size_t total, unsigned workers)
-      : tty_(!quiet && ::isatty(2)),
-        quiet_(quiet),
-        total_(total),
-        workers_(workers),
-        start_(std::chrono::steady_clock::now()) {}
-  void update(size_t done, bool failed) {
-    failed_ += failed;
-    if (quiet_) return;
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double rate = secs > 0 ? double(done) / secs : 0;
-    const double eta = rate > 0 ? double(total_ - done) / rate : 0;
-    const size_t running = std::min<size_t>(workers_, total_ - done);
-    const std::string line = fmt::format(
-        "[pkusim study] {}/{} runs done, {} running, {} failed, {:.1f} runs/s, ETA {:.0f} s", done,
-        total_, running, failed_, rate, eta);
-    if (tty_) {
-      std::cerr << "\r" << line << "\033[K" << std::flush;
-    } else if (done == total_ || done * 10 / total_ != (done - 1) * 10 / total_) {
-      std::cerr << line << "\n";
-    }
-  }
-  void end() {
-    if (tty_) std::cerr << "\r\033[K";
-  }
-  double seconds() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-
- private:
-  bool tty_, quiet_;
-  size_t total_;
-  unsigned workers_;
-  size_t failed_ = 0;
-  std::chrono::steady_clock::time_point start_;
-};
 
 int study_main(const std::vector<std::string>& args) {
   po::options_description opts("options");
@@ -463,7 +397,7 @@ int study_main(const std::vector<std::string>& args) {
                              s.title, s.origin, s.runs.size(), s.experiments.size(), workers,
                              workers == 1 ? "" : "s");
   }
-  Progress progress(quiet, requests.size(), workers);
+  RunsProgress progress("study", quiet, requests.size(), workers);
   const auto results = study::run_all(requests, workers, [&](size_t done, size_t, size_t i) {
     (void)i;
     progress.update(done, false);
@@ -631,15 +565,15 @@ int study_main(const std::vector<std::string>& args) {
 
   int status = 0;
   if (!vm.count("no-plots")) {
-    status =
-        run_process({python(), (fs::path(plot_dir()) / "pkusim_figures.py").string(), plan_path});
+    status = run_process({python_interpreter(),
+                          (fs::path(plot_tools_dir()) / "pkusim_figures.py").string(), plan_path});
     if (status != 0) {
       std::cerr << fmt::format(
           "pkusim study: the figures and index.html were not drawn ({} {} exited with {}{}); "
           "results.csv, summary.txt and reports/ are in {}. Install Debian's python3-matplotlib "
           "(tools/setup.sh does), set PKUSIM_PYTHON to a python with matplotlib, or pass "
           "--no-plots\n",
-          python(), (fs::path(plot_dir()) / "pkusim_figures.py").string(), status,
+          python_interpreter(), (fs::path(plot_tools_dir()) / "pkusim_figures.py").string(), status,
           status == 127 ? ": not found"
           : status == 3 ? ": matplotlib is missing"
                         : "",
