@@ -103,7 +103,9 @@ port_used() {
 
 pick_ports() {
   local base=${SLURM_HARNESS_PORT:-6817} i
-  [[ $base =~ ^[0-9]+$ ]] && ((base > 0 && base < 65000)) || die 2 "SLURM_HARNESS_PORT=$base is not a port"
+  if ! [[ $base =~ ^[0-9]+$ ]] || ((base < 1 || base > 65000)); then
+    die 2 "SLURM_HARNESS_PORT=$base is not a port"
+  fi
   for ((i = 0; i < 100; i++)); do
     ctld_port=$((base + 2 * i))
     slurmd_port=$((ctld_port + 1))
@@ -212,7 +214,10 @@ cmd_supervise() {
   local owner=$1 owner_start=$2 conf=$dir/slurm.conf
   load_info || exit 1
   echo $$ >"$dir/run/supervisor.pid"
-  trap 'exit 0' USR1
+  # Nothing here or in the daemons is to go by the caller's SLURM_CONF.
+  unset SLURM_CONF
+  local nap=
+  trap 'kill $nap 2>/dev/null; exit 0' USR1
   trap 'echo "$(date +%T) signal: stopping"; "$SELF" stop "$dir"; exit 0' TERM INT HUP
   setpriv --pdeathsig KILL slurmctld -D -f "$conf" \
     </dev/null >>"$dir/log/slurmctld.out" 2>&1 &
@@ -232,7 +237,8 @@ cmd_supervise() {
       exit 0
     fi
     sleep 1 &
-    wait $!
+    nap=$!
+    wait $nap
   done
 }
 
