@@ -214,8 +214,6 @@ cmd_supervise() {
   local owner=$1 owner_start=$2 conf=$dir/slurm.conf
   load_info || exit 1
   echo $$ >"$dir/run/supervisor.pid"
-  # Nothing here or in the daemons is to go by the caller's SLURM_CONF.
-  unset SLURM_CONF
   local nap=
   trap 'kill $nap 2>/dev/null; exit 0' USR1
   trap 'echo "$(date +%T) signal: stopping"; "$SELF" stop "$dir"; exit 0' TERM INT HUP
@@ -229,11 +227,14 @@ cmd_supervise() {
   while :; do
     if [[ $owner != none && $(start_time "$owner") != "$owner_start" ]]; then
       echo "$(date +%T) owner $owner is gone: stopping"
-      "$SELF" stop "$dir"
+      "$SELF" stop "$dir" --owner-gone
       exit 0
     fi
     if ! daemon_alive slurmctld && ! daemon_alive slurmd; then
-      echo "$(date +%T) both daemons ended"
+      # By stop, or on their own: then sweep what they left.
+      [[ -e $dir/run/stopping ]] && exit 0
+      echo "$(date +%T) both daemons ended: stopping"
+      "$SELF" stop "$dir"
       exit 0
     fi
     sleep 1 &
@@ -265,6 +266,7 @@ cmd_start() {
   if daemon_alive slurmctld || daemon_alive slurmd || supervisor_alive; then
     die 1 "a cluster already runs in $dir (cluster.sh stop $dir first)"
   fi
+  reap_stale
   node=$(hostname -s)
   user=$(id -un)
   cpus=$(nproc)
@@ -284,7 +286,9 @@ cmd_start() {
     "$node" "$user" "$cpus" "$ctld_port" "$slurmd_port" "$cluster" >"$dir/run/info"
 
   trap 'say "interrupted: stopping"; "$SELF" stop "$dir"; exit 1' INT TERM HUP
-  setsid "$SELF" _supervise "$dir" "$owner" "$owner_start" \
+  # Without the caller's SLURM_CONF: a stop after the owner is gone sweeps
+  # the processes that have this cluster's client.conf there.
+  env -u SLURM_CONF setsid "$SELF" _supervise "$dir" "$owner" "$owner_start" \
     </dev/null >>"$dir/log/supervisor.log" 2>&1 9>&- &
   deadline=$((SECONDS + START_TIMEOUT))
   fail() {
@@ -296,7 +300,7 @@ cmd_start() {
     exit "$code"
   }
   until [[ -s $dir/run/slurmctld.pid && -s $dir/run/slurmd.pid ]]; do
-    ((SECONDS < deadline)) || fail "$EXIT_TIMEOUT" "the supervisor did not start the daemons"
+    ((SECONDS < deadline)) || fail "$EXIT_TIMEOUT" "the supervisor did not start the daemons within ${START_TIMEOUT}s"
     sleep 0.1
   done
   until port_used "$ctld_port" 0A && port_used "$slurmd_port" 0A; do
@@ -359,9 +363,12 @@ stop_daemon() {
 }
 
 # Processes left over after the daemons: this cluster's slurmstepd (its
-# environment keeps SLURM_CONF; slurmstepd overwrites the rest) with its descendants, and job processes of
-# this cluster that left them. Never our ancestors.
+# environment keeps SLURM_CONF; slurmstepd overwrites the rest) with its
+# descendants, and job processes of this cluster that left them; with
+# "clients", also every process that uses client.conf (what the dead owner
+# left running, such as an `sbatch --wait`). Never our ancestors.
 sweep() {
+  local clients=${1:-}
   local p pid ppid k v env cmd keep=" " found=" " victims=() changed
   local -a words
   local -A parent=()
@@ -386,7 +393,8 @@ sweep() {
     { mapfile -d '' -t words <"$p/cmdline"; } 2>/dev/null
     cmd=${words[0]:-}
     if [[ $cmd == slurmstepd:* ]] ||
-      [[ $env == *$'\n'"SLURM_CLUSTER_NAME=$cluster"$'\n'* && $env == *$'\n'SLURM_JOB_ID=* ]]; then
+      [[ $env == *$'\n'"SLURM_CLUSTER_NAME=$cluster"$'\n'* && $env == *$'\n'SLURM_JOB_ID=* ]] ||
+      [[ -n $clients && $env == *$'\n'"SLURM_CONF=$dir/client.conf"$'\n'* ]]; then
       found+="$pid "
     fi
   done
@@ -410,12 +418,41 @@ sweep() {
   return 0
 }
 
+# Clusters of this harness whose daemons and supervisor are gone (as after a
+# KILL to the supervisor) but whose slurmstepd still runs: it retries for
+# minutes. Found by the SLURM_CONF that slurmstepd keeps; stopped here.
+reap_stale() {
+  local p w d conf
+  local -a words
+  local -A dirs=()
+  for p in /proc/[0-9]*; do
+    { mapfile -d '' -t words <"$p/cmdline"; } 2>/dev/null || continue
+    [[ ${words[0]:-} == slurmstepd:* ]] || continue
+    { mapfile -d '' -t words <"$p/environ"; } 2>/dev/null || continue
+    for w in "${words[@]}"; do
+      [[ $w == SLURM_CONF=*/slurm.conf ]] && conf=${w#SLURM_CONF=} && dirs[${conf%/slurm.conf}]=1
+    done
+  done
+  for d in "${!dirs[@]}"; do
+    [[ $d != "$dir" ]] && grep -qs '^cluster=pkusim' "$d/run/info" || continue
+    (
+      dir=$d
+      daemon_alive slurmctld || daemon_alive slurmd || supervisor_alive
+    ) && continue
+    say "stopping what is left of an earlier cluster in $d"
+    "$SELF" stop "$d"
+  done
+  return 0
+}
+
 cmd_stop() {
   local sup i
   [[ -d $dir/run ]] || return 0
   exec 8>>"$dir/run/stop.lock"
   flock -w 60 8 || die 1 "could not lock $dir/run/stop.lock"
   load_info || return 0
+  : >"$dir/run/stopping"
+  [[ ${1:-} == --owner-gone ]] && sweep clients
   if daemon_alive slurmctld; then
     slurm scancel --quiet --user="$user" >/dev/null 2>&1
     for ((i = 0; i < 100; i++)); do
@@ -440,7 +477,7 @@ cmd_stop() {
   if daemon_alive slurmctld || daemon_alive slurmd; then
     die 1 "daemons of $dir still run"
   fi
-  rm -f "$dir"/run/*.pid
+  rm -f "$dir"/run/*.pid "$dir/run/stopping"
   say "stopped $dir"
 }
 
@@ -450,7 +487,7 @@ dir=$(realpath -m -- "$2") || exit 2
 shift 2
 case $command in
   start) cmd_start "$@" ;;
-  stop) (($# == 0)) || usage; cmd_stop ;;
+  stop) (($# == 0)) || [[ $* == --owner-gone ]] || usage; cmd_stop "$@" ;;
   status) (($# == 0)) || usage; cmd_status ;;
   env) (($# == 0)) || usage; cmd_env ;;
   _supervise) cmd_supervise "$@" ;;

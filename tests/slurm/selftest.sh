@@ -239,7 +239,9 @@ check "parallel --resume-failed again runs nothing (exit $rc, ran: $(runs))" \
 # with -9: its supervisor must stop everything. It must get other ports.
 t=$SECONDS
 k=$work/k
-bash -c '"$1" start "$2" 2>/dev/null || exit 1
+# (--pdeathsig: the owner goes too if this test is killed.)
+# shellcheck disable=SC2016
+setpriv --pdeathsig KILL bash -c '"$1" start "$2" 2>/dev/null || exit 1
   SLURM_CONF=$2/client.conf sbatch -Q -o /dev/null --wrap "sleep 300" || exit 1
   exec sleep 300' owner "$cluster" "$k" &
 owner=$!
