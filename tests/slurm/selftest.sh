@@ -172,8 +172,12 @@ fout=$work/fail-out
 mkdir -p "$fout"
 fid=$(sbatch --parsable --array=0-3%2 --job-name=st-fail --chdir="$work" \
   --output="$work/logs/fail-%A_%a.out" "$work/task.sh" "$fout" 1 2)
-cid=$(sbatch --parsable --dependency="afterok:$fid" --job-name=st-never --chdir="$work" \
-  --output="$work/logs/never-%j.out" "$work/collect.sh" "$fout" 4)
+# The collector waits in sbatch --wait, as a driver script would.
+sbatch --parsable --wait --dependency="afterok:$fid" --job-name=st-never --chdir="$work" \
+  --output="$work/logs/never-%j.out" "$work/collect.sh" "$fout" 4 >"$work/never.id" &
+waiter=$!
+wait_until 10 test -s "$work/never.id"
+cid=$(cat "$work/never.id")
 check "failing array ($fid) and its collector ($cid) submitted" test -n "$fid" -a -n "$cid"
 # Slurm 22.05 keeps such a job PENDING with reason DependencyNeverSatisfied
 # (it cancels it instead with DependencyParameters=kill_invalid_depend).
@@ -201,6 +205,12 @@ for ((i = 0; i < 100; i++)); do
   sleep 0.1
 done
 check "scancel of the waiting collector: $state" test "$state" = CANCELLED
+# sbatch --wait returns once the job is cancelled, with the job's exit code,
+# which is 0 for a job that never ran: a driver must check the outputs.
+returned() { ! kill -0 "$waiter" 2>/dev/null; }
+check "its sbatch --wait returned after the scancel" wait_until 10 returned
+wait "$waiter"
+echo "      sbatch --wait on the cancelled collector exited $? (the exit code of a job that never ran)"
 
 # ---- GNU parallel: --joblog with --resume and --resume-failed --------------------
 
