@@ -7,14 +7,15 @@
 #       cluster stops on its own when the owner process (by default the
 #       caller, $PPID) is gone.
 #   cluster.sh env DIR      print `export SLURM_CONF=DIR/client.conf` for eval
+#                           (and `unset` for other SLURM_*, SBATCH_*... variables)
 #   cluster.sh status DIR   say whether the daemons run; exit 0 if both do
 #   cluster.sh stop DIR     cancel the jobs, stop the daemons (TERM, then KILL
 #                           after a timeout) and wait for them; idempotent
 #
-# Environment: SLURM_HARNESS_PORT (first slurmctld port tried, default 6817;
-# slurmd gets the next one; busy pairs are skipped), SLURM_HARNESS_START_TIMEOUT
-# (seconds until the node must be idle, default 60), SLURM_HARNESS_STOP_TIMEOUT
-# (seconds before KILL, default 10), SLURM_HARNESS_EXTRA_CONF (lines appended
+# Environment: PKUSIM_SLURM_PORT (first slurmctld port tried, default 6817;
+# slurmd gets the next one; busy pairs are skipped), PKUSIM_SLURM_START_TIMEOUT
+# (seconds until the node must be idle, default 60), PKUSIM_SLURM_STOP_TIMEOUT
+# (seconds before KILL, default 10), PKUSIM_SLURM_EXTRA_CONF (lines appended
 # to slurm.conf).
 #
 # Exit codes: 0 ok, 1 failure, 2 usage, 3 Slurm is not installed,
@@ -27,8 +28,8 @@ set -u -o pipefail
 
 PATH=$PATH:/usr/sbin:/sbin
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
-START_TIMEOUT=${SLURM_HARNESS_START_TIMEOUT:-60}
-STOP_TIMEOUT=${SLURM_HARNESS_STOP_TIMEOUT:-10}
+START_TIMEOUT=${PKUSIM_SLURM_START_TIMEOUT:-60}
+STOP_TIMEOUT=${PKUSIM_SLURM_STOP_TIMEOUT:-10}
 EXIT_MISSING=3
 EXIT_TIMEOUT=4
 
@@ -40,7 +41,7 @@ die() {
   exit "$code"
 }
 usage() {
-  sed -n '2,13s/^# \{0,1\}//p' "$SELF" >&2
+  sed -n '2,14s/^# \{0,1\}//p' "$SELF" >&2
   exit 2
 }
 
@@ -102,9 +103,9 @@ port_used() {
 }
 
 pick_ports() {
-  local base=${SLURM_HARNESS_PORT:-6817} i
+  local base=${PKUSIM_SLURM_PORT:-6817} i
   if ! [[ $base =~ ^[0-9]+$ ]] || ((base < 1 || base > 65000)); then
-    die 2 "SLURM_HARNESS_PORT=$base is not a port"
+    die 2 "PKUSIM_SLURM_PORT=$base is not a port"
   fi
   for ((i = 0; i < 100; i++)); do
     ctld_port=$((base + 2 * i))
@@ -159,8 +160,8 @@ SchedulerParameters=batch_sched_delay=0
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
-  if [[ -n ${SLURM_HARNESS_EXTRA_CONF:-} ]]; then
-    printf '%s\n' "$SLURM_HARNESS_EXTRA_CONF" >>"$dir/slurm.conf"
+  if [[ -n ${PKUSIM_SLURM_EXTRA_CONF:-} ]]; then
+    printf '%s\n' "$PKUSIM_SLURM_EXTRA_CONF" >>"$dir/slurm.conf"
   fi
   # The commands' copy. `sbatch --wait` polls after 2, 10, 42, 74... s; it
   # only grows the step while the step is below half of MinJobAge as *it*
@@ -324,8 +325,14 @@ cmd_start() {
   say "up in $((SECONDS - t0))s: node $node ($cpus CPUs), ports $ctld_port/$slurmd_port, owner $owner; eval \"\$($SELF env $dir)\""
 }
 
+# Also unsets the variables of an outer Slurm job and the commands' input
+# variables (SQUEUE_FORMAT and the like), so that a test sees this cluster only.
 cmd_env() {
+  local v
   [[ -r $dir/client.conf ]] || die 1 "no cluster in $dir (cluster.sh start $dir)"
+  for v in $(compgen -e); do
+    [[ $v =~ ^(SLURM|SBATCH|SALLOC|SRUN|SQUEUE|SINFO|SCANCEL|SCONTROL|SACCT)_ ]] && echo "unset $v"
+  done
   printf 'export SLURM_CONF=%q\n' "$dir/client.conf"
 }
 

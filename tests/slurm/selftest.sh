@@ -6,7 +6,7 @@
 # when the owner or the supervisor is killed with -9, stops the cluster.
 # Exit 0 only if every check held; Slurm or parallel missing is a failure.
 #
-# SLURM_SELFTEST_KEEP=1 keeps the work folder (it is kept after a failure).
+# PKUSIM_SLURM_KEEP=1 keeps the work folder (it is kept after a failure).
 
 set -u -o pipefail
 
@@ -76,7 +76,7 @@ finish() {
       [[ -s $f ]] && { echo "==== $f (last 30 lines)"; tail -n 30 "$f"; }
     done
   fi
-  if ((rc == 0)) && [[ -z ${SLURM_SELFTEST_KEEP:-} ]]; then
+  if ((rc == 0)) && [[ -z ${PKUSIM_SLURM_KEEP:-} ]]; then
     rm -rf "$work"
   else
     echo "work folder kept: $work"
