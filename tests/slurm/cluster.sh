@@ -160,6 +160,12 @@ SchedulerParameters=batch_sched_delay=0
 NodeName=$node NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
+  # Slurm binds to the address that the host name resolves to with these
+  # (not to the addresses above), to all addresses without: loopback only
+  # where the name resolves there.
+  if [[ $bind == loopback ]]; then
+    echo "CommunicationParameters=NoInAddrAny,NoCtldInAddrAny" >>"$dir/slurm.conf"
+  fi
   if [[ -n ${PKUSIM_SLURM_EXTRA_CONF:-} ]]; then
     printf '%s\n' "$PKUSIM_SLURM_EXTRA_CONF" >>"$dir/slurm.conf"
   fi
@@ -247,7 +253,7 @@ cmd_supervise() {
 # ---- commands -------------------------------------------------------------
 
 cmd_start() {
-  local owner=$PPID owner_start=none t0=$SECONDS deadline i state lock
+  local owner=$PPID owner_start=none t0=$SECONDS deadline i state lock bind
   while (($#)); do
     case $1 in
       --owner)
@@ -271,6 +277,8 @@ cmd_start() {
   node=$(hostname -s)
   user=$(id -un)
   cpus=$(nproc)
+  bind=all
+  [[ $(getent ahostsv4 "$node" 2>/dev/null | awk 'NR == 1 { print $1 }') == 127.* ]] && bind=loopback
   # Slurm puts unix sockets under SlurmdSpoolDir; sun_path has 108 bytes.
   ((${#dir} + ${#node} + 40 < 108)) || die 1 "$dir is too long a path for Slurm's sockets: use a short one (mktemp -d)"
   rm -rf "$dir/state" "$dir/spool" "$dir/run" "$dir/log"
@@ -283,8 +291,8 @@ cmd_start() {
   pick_ports
   cluster=pkusim$ctld_port
   write_conf
-  printf 'node=%q\nuser=%q\ncpus=%q\nctld_port=%q\nslurmd_port=%q\ncluster=%q\n' \
-    "$node" "$user" "$cpus" "$ctld_port" "$slurmd_port" "$cluster" >"$dir/run/info"
+  printf 'node=%q\nuser=%q\ncpus=%q\nctld_port=%q\nslurmd_port=%q\ncluster=%q\nbind=%q\n' \
+    "$node" "$user" "$cpus" "$ctld_port" "$slurmd_port" "$cluster" "$bind" >"$dir/run/info"
 
   trap 'say "interrupted: stopping"; "$SELF" stop "$dir"; exit 1' INT TERM HUP
   # Without the caller's SLURM_CONF: a stop after the owner is gone sweeps
@@ -322,7 +330,7 @@ cmd_start() {
     sleep 0.5
   done
   trap - INT TERM HUP
-  say "up in $((SECONDS - t0))s: node $node ($cpus CPUs), ports $ctld_port/$slurmd_port, owner $owner; eval \"\$($SELF env $dir)\""
+  say "up in $((SECONDS - t0))s: node $node ($cpus CPUs), ports $ctld_port/$slurmd_port on $bind addresses, owner $owner; eval \"\$($SELF env $dir)\""
 }
 
 # Also unsets the variables of an outer Slurm job and the commands' input
