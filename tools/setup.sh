@@ -8,7 +8,8 @@ preset=${1:-release}
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(cmake ninja-build g++ pkg-config libboost-program-options-dev nlohmann-json3-dev catch2
-          libfmt-dev zlib1g-dev liblzma-dev libzstd-dev valgrind python3 python3-matplotlib)
+          libfmt-dev zlib1g-dev liblzma-dev libzstd-dev valgrind python3 python3-matplotlib
+          slurm-wlm parallel)
 # The libFuzzer targets need clang and its runtime.
 [ "$preset" = fuzz ] && packages+=(clang libclang-rt-14-dev)
 missing=()
