@@ -169,6 +169,13 @@ Sweep parse_sweep(const std::string& text, const std::string& origin, const std:
     } else {
       w.input = r.string(wj[i], p);
     }
+    if (!w.format.empty() && !traces::find_format(w.format)) {
+      r.fail(p + ".format",
+             fmt::format("unknown format '{}': expected {}", w.format, traces::format_names()));
+    }
+    if (!w.format.empty() && w.input.rfind("gen:", 0) == 0) {
+      r.fail(p + ".format", "a generator has no format (format is for trace files)");
+    }
     if (w.input.rfind("gen:", 0) == 0) {
       try {
         const auto [g, a] = traces::parse_invocation(w.input.substr(4));
@@ -188,10 +195,6 @@ Sweep parse_sweep(const std::string& text, const std::string& origin, const std:
       }
       if (w.name.empty()) w.name = w.gen->name();
     } else {
-      if (!w.format.empty() && !traces::find_format(w.format)) {
-        r.fail(p + ".format",
-               fmt::format("unknown format '{}': expected {}", w.format, traces::format_names()));
-      }
       w.input = resolve(w.input);
       std::error_code ec;
       if (!fs::is_regular_file(w.input, ec))
