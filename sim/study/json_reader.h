@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sim/config/config.h"
+#include "traces/gen/generator.h"
 
 namespace pkusim::study::detail {
 
@@ -125,5 +126,24 @@ inline std::string nested(const std::string& path, const json& value) {
 }
 
 inline bool is_config_path(const std::string& key) { return key.find('.') != std::string::npos; }
+
+// The value of a generator parameter as results.csv writes it: numbers as
+// numbers (sizes in bytes), choices as given.
+inline std::string param_value(const traces::Generator& g, const traces::GenArgs& a,
+                               const std::string& key) {
+  for (const auto& p : g.params()) {
+    if (p.name != key) continue;
+    switch (p.type) {
+      case traces::GenParamType::kInt:
+      case traces::GenParamType::kBytes:
+        return std::to_string(a.uint(key));
+      case traces::GenParamType::kFloat:
+        return fmt::format("{}", a.real(key));
+      case traces::GenParamType::kChoice:
+        return a.choice(key);
+    }
+  }
+  return "";
+}
 
 }  // namespace pkusim::study::detail

@@ -135,25 +135,6 @@ std::vector<Axis> parse_axes(const Reader& r, const json& j, const std::string& 
   return out;
 }
 
-// The value of a generator parameter as results.csv writes it: numbers as
-// numbers (sizes in bytes), choices as given.
-std::string csv_value(const traces::Generator& g, const traces::GenArgs& a,
-                      const std::string& key) {
-  for (const auto& p : g.params()) {
-    if (p.name != key) continue;
-    switch (p.type) {
-      case traces::GenParamType::kInt:
-      case traces::GenParamType::kBytes:
-        return std::to_string(a.uint(key));
-      case traces::GenParamType::kFloat:
-        return fmt::format("{}", a.real(key));
-      case traces::GenParamType::kChoice:
-        return a.choice(key);
-    }
-  }
-  return "";
-}
-
 std::vector<std::string> split_params(const std::string& params) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -363,7 +344,7 @@ Study parse_study(const std::string& text, const std::string& origin, const std:
           for (const auto& [key, v] : point) {
             run.axes.emplace_back(key, is_config_path(key)
                                            ? (v.is_string() ? v.get<std::string>() : v.dump())
-                                           : csv_value(*g, args, key));
+                                           : detail::param_value(*g, args, key));
           }
           run.config = cfg;
           if (variant == "none") none_run = s.runs.size();

@@ -399,7 +399,12 @@ Sweep parse_sweep(const std::string& text, const std::string& origin, const std:
           std::vector<std::string> final_assignments;
           for (const auto& k : order) final_assignments.push_back(last[k]);
           try {
-            run.input = "gen:" + w.gen->args(final_assignments).canonical();
+            const traces::GenArgs args = w.gen->args(final_assignments);
+            run.input = "gen:" + args.canonical();
+            // Parameters as numbers (sizes in bytes), as the study writes them.
+            for (auto& [key, value] : run.axes) {
+              if (!is_config_path(key)) value = detail::param_value(*w.gen, args, key);
+            }
           } catch (const traces::GenError& e) {
             r.fail("axes", e.what());
           }

@@ -28,7 +28,7 @@ struct SweepRun {
   std::string format;    // the trace's format ("" to recognize it)
   std::optional<uint64_t> seed;
   std::vector<std::pair<std::string, std::string>> axes;  // column, value
-  sim::Config config;                                    // validated
+  sim::Config config;                                     // validated
 };
 
 struct Sweep {
