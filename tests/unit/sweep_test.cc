@@ -111,7 +111,9 @@ TEST_CASE("a bad sweep spec is an error naming the JSON path", "[sweep][bad]") {
        "zip[0].work: 'work' is already an axis"},
       {"negative seed", "{" + kKv + R"(, "seeds": [-1]})",
        "seeds[0]: expected a non-negative integer"},
-      {"seeds of a trace", R"({"workloads": ["traces/examples/secret-key.trace"], "seeds": [1]})",
+      {"seeds of a trace",
+       R"({"workloads": [")" + std::string(PKUSIM_SOURCE_DIR) +
+           R"(/traces/examples/secret-key.trace"], "seeds": [1]})",
        "seeds: workload 'secret-key' is a trace file: it has no seed"},
       {"unknown metric", "{" + kKv + R"(, "metrics": ["cycels"]})",
        "metrics[0]: unknown metric 'cycels'"},
