@@ -13,14 +13,7 @@ namespace pkusim::app::study_tables {
 
 // ------------------------------------------------------------ formatting
 
-std::string commas(uint64_t v) {
-  std::string d = std::to_string(v), out;
-  for (size_t i = 0; i < d.size(); ++i) {
-    if (i && (d.size() - i) % 3 == 0) out += ',';
-    out += d[i];
-  }
-  return out;
-}
+std::string commas(uint64_t v) { return study::with_commas(v); }
 
 std::string number(double v) { return std::isfinite(v) ? fmt::format("{}", v) : ""; }
 
@@ -114,25 +107,18 @@ std::vector<Row> rows_of(const study::Study& s, const std::vector<study::RunResu
   return rows;
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 std::string results_csv(const std::vector<std::string>& cols, const std::vector<Row>& rows) {
   std::string out;
   for (size_t k = 0; k < cols.size(); ++k) {
     if (k) out += ',';
-    out += csv_field(cols[k]);
+    out += study::csv_field(cols[k]);
   }
   out += "\n";
   for (const Row& r : rows) {
     for (size_t k = 0; k < cols.size(); ++k) {
       const auto it = r.cell.find(cols[k]);
       if (k) out += ',';
-      out += csv_field(it == r.cell.end() ? "" : it->second);
+      out += study::csv_field(it == r.cell.end() ? "" : it->second);
     }
     out += "\n";
   }

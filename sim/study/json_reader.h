@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -144,6 +145,40 @@ inline std::string param_value(const traces::Generator& g, const traces::GenArgs
     }
   }
   return "";
+}
+
+/// A spec's "config" (a preset, or a file relative to `dir`) with its "set"
+/// overrides applied, validated; `name` gets the config as named.
+inline sim::Config base_config(const Reader& r, const json& j, const std::string& dir,
+                               std::string& name) {
+  name = j.contains("config") ? r.string(j["config"], "config") : sim::kDefaultPreset;
+  std::string where = name;
+  if (sim::preset_text(where).empty() && !std::filesystem::path(where).is_absolute() &&
+      !dir.empty() && dir != ".") {
+    where = (std::filesystem::path(dir) / where).string();
+  }
+  sim::Config c;
+  try {
+    c = sim::Config::load(where);
+  } catch (const sim::ConfigError& e) {
+    r.fail("config", e.what());
+  }
+  if (j.contains("set")) {
+    if (!j["set"].is_object()) r.fail("set", "expected an object {CONFIG.PATH: VALUE}");
+    for (const auto& [k, v] : j["set"].items()) {
+      try {
+        c.overlay_text(nested(k, v), "");
+      } catch (const sim::ConfigError& e) {
+        r.fail("set." + k, e.what());
+      }
+    }
+  }
+  try {
+    c.validate();
+  } catch (const sim::ConfigError& e) {
+    r.fail("set", e.what());
+  }
+  return c;
 }
 
 }  // namespace pkusim::study::detail

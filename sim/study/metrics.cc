@@ -44,6 +44,8 @@ uint64_t syscall_calls(const stats::Snapshot& s) {
   return total;
 }
 
+}  // namespace
+
 std::string with_commas(uint64_t v) {
   std::string digits = std::to_string(v), out;
   for (size_t i = 0; i < digits.size(); ++i) {
@@ -52,6 +54,15 @@ std::string with_commas(uint64_t v) {
   }
   return out;
 }
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+namespace {
 
 std::string number(double v) {
   if (!std::isfinite(v)) return "";
@@ -196,15 +207,9 @@ std::string Comparison::csv() const {
   std::string out = "label,input,baseline,overhead_pct,cycles_per_switch";
   for (const std::string& c : metric_columns(runs_[0].m)) out += "," + c;
   out += "\n";
-  const auto quoted = [](const std::string& s) {
-    if (s.find_first_of(",\"\n") == std::string::npos) return s;
-    std::string q = "\"";
-    for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
   for (size_t i = 0; i < runs_.size(); ++i) {
     const auto c = cycles_per_switch(i);
-    out += quoted(runs_[i].label) + "," + quoted(runs_[i].input) + "," +
+    out += csv_field(runs_[i].label) + "," + csv_field(runs_[i].input) + "," +
            (i == baseline_ ? "1" : "0") + "," + number(overhead_pct(i)) + "," +
            (c ? number(*c) : "");
     for (const std::string& f : metric_fields(runs_[i].m)) out += "," + f;

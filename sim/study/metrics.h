@@ -72,6 +72,11 @@ class Comparison {
   size_t baseline_;
 };
 
+/// 1234567 as "1,234,567".
+std::string with_commas(uint64_t v);
+/// `s` as one CSV field (quoted when it holds a comma, quote or newline).
+std::string csv_field(const std::string& s);
+
 /// The CSV columns of Metrics (and their order), shared by compare and study.
 std::vector<std::string> metric_columns(const Metrics& any);
 /// The values of metric_columns(m), as CSV fields.

@@ -162,34 +162,7 @@ Study parse_study(const std::string& text, const std::string& origin, const std:
   s.origin = origin;
   s.title = j.contains("title") ? r.string(j["title"], "title") : "pkusim study";
   if (j.contains("intro")) s.intro = r.string(j["intro"], "intro");
-  s.config_name = j.contains("config") ? r.string(j["config"], "config") : sim::kDefaultPreset;
-  {
-    std::string where = s.config_name;
-    if (sim::preset_text(where).empty() && !std::filesystem::path(where).is_absolute() &&
-        !dir.empty() && dir != ".") {
-      where = (std::filesystem::path(dir) / where).string();
-    }
-    try {
-      s.config = sim::Config::load(where);
-    } catch (const sim::ConfigError& e) {
-      r.fail("config", e.what());
-    }
-  }
-  if (j.contains("set")) {
-    if (!j["set"].is_object()) r.fail("set", "expected an object {CONFIG.PATH: VALUE}");
-    for (const auto& [k, v] : j["set"].items()) {
-      try {
-        s.config.overlay_text(nested(k, v), "");
-      } catch (const sim::ConfigError& e) {
-        r.fail("set." + k, e.what());
-      }
-    }
-  }
-  try {
-    s.config.validate();
-  } catch (const sim::ConfigError& e) {
-    r.fail("set", e.what());
-  }
+  s.config = detail::base_config(r, j, dir, s.config_name);
   const json& ej = j["experiments"];
   if (!ej.is_array() || ej.empty())
     r.fail("experiments", "expected a non-empty array of experiments");

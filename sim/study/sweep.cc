@@ -37,13 +37,6 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (const char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
-
 // One axis: a config path or a generator parameter, or a zipped group of them.
 }  // namespace
 

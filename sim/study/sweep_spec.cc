@@ -109,29 +109,7 @@ Sweep parse_sweep(const std::string& text, const std::string& origin, const std:
     if (p.empty() || fs::path(p).is_absolute() || dir.empty() || dir == ".") return p;
     return (fs::path(dir) / p).string();
   };
-  s.config_name = j.contains("config") ? r.string(j["config"], "config") : sim::kDefaultPreset;
-  sim::Config base;
-  try {
-    base = sim::Config::load(sim::preset_text(s.config_name).empty() ? resolve(s.config_name)
-                                                                     : s.config_name);
-  } catch (const sim::ConfigError& e) {
-    r.fail("config", e.what());
-  }
-  if (j.contains("set")) {
-    if (!j["set"].is_object()) r.fail("set", "expected an object {CONFIG.PATH: VALUE}");
-    for (const auto& [k, v] : j["set"].items()) {
-      try {
-        base.overlay_text(nested(k, v), "");
-      } catch (const sim::ConfigError& e) {
-        r.fail("set." + k, e.what());
-      }
-    }
-  }
-  try {
-    base.validate();
-  } catch (const sim::ConfigError& e) {
-    r.fail("set", e.what());
-  }
+  const sim::Config base = detail::base_config(r, j, dir, s.config_name);
 
   // Workloads.
   struct Workload {
