@@ -245,7 +245,8 @@ std::string describe(const Snapshot& s, bool markdown) {
       const bool in_list = lists.count(prefix) > 0;
       prefix = prefix.empty() ? std::string(parts[k]) : prefix + "." + std::string(parts[k]);
       if (!element.empty() && k + 1 == parts.size()) break;
-      out += (out.empty() ? "" : ".") + (in_list ? std::string("N") : std::string(parts[k]));
+      if (!out.empty()) out += '.';
+      out += in_list ? std::string_view("N") : parts[k];
     }
     return out;
   };
