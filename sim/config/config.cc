@@ -227,7 +227,9 @@ void Config::overlay(const json& j, const std::string& prefix, const std::string
   }
   for (const auto& [key, value] : j.items()) {
     const std::string path = prefix.empty() ? key : prefix + "." + key;
-    if (find_param(path)) {
+    if (path == "sources") {
+      read_sources(value, origin);
+    } else if (find_param(path)) {
       assign(path, value, origin);
     } else if (is_group(path)) {
       overlay(value, path, origin);
@@ -235,6 +237,28 @@ void Config::overlay(const json& j, const std::string& prefix, const std::string
       throw ConfigError(origin, path, unknown_key_message(path));
     }
   }
+}
+
+void Config::read_sources(const json& j, const std::string& origin) {
+  if (!j.is_object()) {
+    throw ConfigError(
+        origin, "sources",
+        fmt::format("expected an object of parameter path: source text, got {}", j.dump()));
+  }
+  for (const auto& [path, text] : j.items()) {
+    if (!find_param(path)) throw ConfigError(origin, "sources." + path, unknown_key_message(path));
+    if (!text.is_string() || text.get<std::string>().empty()) {
+      throw ConfigError(
+          origin, "sources." + path,
+          fmt::format("expected the source of the value as text, got {}", text.dump()));
+    }
+    sources_[path] = text.get<std::string>();
+  }
+}
+
+const std::string* Config::source_of(std::string_view path) const {
+  const auto it = sources_.find(path);
+  return it == sources_.end() ? nullptr : &it->second;
 }
 
 void Config::assign(const std::string& path, const json& v, const std::string& origin) {

@@ -6,6 +6,7 @@
 // checked as a whole. Every error names the JSON path and what was
 // expected; unknown keys are errors that suggest the closest valid one.
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
@@ -54,6 +55,10 @@ class Config {
   std::string to_commented_json() const;
   int64_t get_int(std::string_view path) const;
   double get_float(std::string_view path) const;
+  /// Where the value of `path` comes from, when the file that set it says
+  /// (a top-level "sources" object of path: text, as `pkusim calibrate`
+  /// writes); null when the parameter's declared source applies.
+  const std::string* source_of(std::string_view path) const;
   bool get_bool(std::string_view path) const;
   std::string get_string(std::string_view path) const;
 
@@ -62,7 +67,10 @@ class Config {
   void assign(const std::string& path, const nlohmann::json& value, const std::string& origin);
   const nlohmann::ordered_json& at(std::string_view path) const;
 
+  void read_sources(const nlohmann::json& j, const std::string& origin);
+
   nlohmann::ordered_json values_;
+  std::map<std::string, std::string, std::less<>> sources_;
 };
 
 /// The closest known parameter path to `path` (for "did you mean").

@@ -29,24 +29,32 @@ ParamTable<SystemParams> make_table() {
             "about 9 cycles on Skylake (7-cpu.com, Skylake: L2 TLB miss penalty) [S]");
   t.integer("mmu.walkers", &SystemParams::walkers, 2, "walkers", 1, 64, "Concurrent page walks",
             "Skylake: two page walks in parallel (Intel Optimization Manual 248966, 2.2)");
-  t.choice("mmu.walk_entry_level", &SystemParams::walk_entry, "l1d",
-           std::vector<std::pair<std::string, MemLevel>>{{"l1d", MemLevel::kL1},
-                                                         {"l2", MemLevel::kL2}},
-           "Cache level where page-walk reads of paging-structure entries enter",
-           "Intel's page miss handler reads through the L1D [U]");
+  t.integer("mmu.walk_extra_cycles", &SystemParams::walk_extra_cycles, 0, "cycles", 0, 100000,
+            "Extra latency of every page walk beyond its reads of paging-structure entries: in a "
+            "virtual machine, the walk of the guest's tables through the host's (EPT, NPT)",
+            "0: a native walk (bare metal). A guest's two-dimensional walk reads up to 24 "
+            "entries instead of 4 (Bhargava et al., \"Accelerating two-dimensional page walks "
+            "for virtualized systems\", ASPLOS 2008); `pkusim calibrate` fits it to a host");
+  t.choice(
+      "mmu.walk_entry_level", &SystemParams::walk_entry, "l1d",
+      std::vector<std::pair<std::string, MemLevel>>{{"l1d", MemLevel::kL1}, {"l2", MemLevel::kL2}},
+      "Cache level where page-walk reads of paging-structure entries enter",
+      "Intel's page miss handler reads through the L1D [U]");
   return t;
 }
 
 std::vector<ParamSpec> all_specs() {
   std::vector<ParamSpec> all;
-  const auto add = [&](const std::vector<ParamSpec>& s) { all.insert(all.end(), s.begin(), s.end()); };
+  const auto add = [&](const std::vector<ParamSpec>& s) {
+    all.insert(all.end(), s.begin(), s.end());
+  };
   add(system_param_table().specs());
   add(core_param_table().specs());
   add(machine_param_table().specs());
   add(memory_param_table().specs());
   add(kernel_cost_table().specs());
   // Sections in a fixed order; within one, the order of declaration.
-  constexpr std::array<std::string_view, 7> kSections = {"system", "core",  "tlb",   "mmu",
+  constexpr std::array<std::string_view, 7> kSections = {"system", "core", "tlb",   "mmu",
                                                          "cache",  "dram", "kernel"};
   const auto rank = [&](const ParamSpec& s) {
     const std::string_view top = std::string_view(s.path).substr(0, s.path.find('.'));

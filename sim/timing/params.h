@@ -14,13 +14,14 @@
 namespace pkusim::sim {
 
 /// system.cores, system.frequency_ghz, system.quantum_records and the
-/// timing of the MMU (tlb.stlb_latency_cycles, mmu.walkers, mmu.walk_entry_level).
+/// timing of the MMU (tlb.stlb_latency_cycles, mmu.walkers, mmu.walk_extra_cycles, mmu.walk_entry_level).
 struct SystemParams {
   unsigned cores;
   double frequency_ghz;
   unsigned quantum_records;
   uint64_t stlb_latency_cycles;
   unsigned walkers;
+  uint64_t walk_extra_cycles;
   MemLevel walk_entry;
 };
 const ParamTable<SystemParams>& system_param_table();

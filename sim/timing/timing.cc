@@ -23,7 +23,7 @@ class System::TimingHooks final : public System::Hooks {
   void translated(unsigned, AccessKind, uint64_t, const mmu::TranslateResult& r) override {
     if (s_.fast_forward_) return;
     CoreTiming& c = *ctx.timing;
-    const uint64_t walk = c.port.take();
+    const uint64_t walk_reads = c.port.take();
     if (r.exception == isa::Exception::kGeneralProtection || r.tlb_level == 1) return;
     const uint64_t stlb = s_.p_.system.stlb_latency_cycles;
     if (r.tlb_level == 2) {
@@ -31,6 +31,7 @@ class System::TimingHooks final : public System::Hooks {
       return;
     }
     // An STLB miss: wait for a free walker, then walk.
+    const uint64_t walk = walk_reads + s_.p_.system.walk_extra_cycles;
     const uint64_t want = ctx.cursor + stlb;
     auto it = std::min_element(c.walker_free.begin(), c.walker_free.end());
     const uint64_t start = std::max(want, *it);

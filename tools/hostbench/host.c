@@ -124,6 +124,38 @@ static void mthp_probe(Host *h) {
   globfree(&g);
 }
 
+/* The caches as sysfs describes them (Documentation/ABI/testing/
+   sysfs-devices-system-cpu, cache/index*): what the guest is told, which in
+   a VM may be more than it effectively gets of a shared LLC. */
+static void cache_probe(Host *h) {
+  for (int i = 0; i < 8 && h->ncaches < 8; ++i) {
+    char path[96], line[64];
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", i);
+    read_line(path, line, sizeof line);
+    if (!line[0]) break;
+    const int level = atoi(line);
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", i);
+    char type[16];
+    read_line(path, type, sizeof type);
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+    read_line(path, line, sizeof line);
+    char *end = NULL;
+    long bytes = strtol(line, &end, 10);
+    if (end && (*end == 'K' || *end == 'k')) bytes *= 1024;
+    if (end && *end == 'M') bytes *= 1024L * 1024;
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/ways_of_associativity",
+             i);
+    read_line(path, line, sizeof line);
+    const int ways = atoi(line);
+    if (level <= 0 || bytes <= 0 || !type[0]) continue;
+    h->caches[h->ncaches].level = level;
+    copy_str(h->caches[h->ncaches].type, sizeof h->caches[h->ncaches].type, type);
+    h->caches[h->ncaches].bytes = bytes;
+    h->caches[h->ncaches].ways = ways;
+    ++h->ncaches;
+  }
+}
+
 void host_probe(Host *h) {
   memset(h, 0, sizeof *h);
   cpu_probe(h);
@@ -144,6 +176,7 @@ void host_probe(Host *h) {
   char ceiling[32];
   read_line("/sys/kernel/debug/x86/tlb_single_page_flush_ceiling", ceiling, sizeof ceiling);
   h->flush_ceiling = ceiling[0] ? atol(ceiling) : -1;
+  cache_probe(h);
 }
 
 void host_json(const Host *h, const TscInfo *t, double core_ghz, char *out, size_t cap) {
@@ -171,6 +204,15 @@ void host_json(const Host *h, const TscInfo *t, double core_ghz, char *out, size
     snprintf(core, sizeof core, "%.4f", core_ghz);
   else
     snprintf(core, sizeof core, "null");
+  char caches[512] = "[";
+  for (int i = 0; i < h->ncaches; ++i) {
+    char type[40];
+    json_str(type, sizeof type, h->caches[i].type);
+    const size_t len = strlen(caches);
+    snprintf(caches + len, sizeof caches - len, "%s{\"level\":%d,\"type\":%s,\"bytes\":%ld,\"ways\":%d}",
+             i ? "," : "", h->caches[i].level, type, h->caches[i].bytes, h->caches[i].ways);
+  }
+  strncat(caches, "]", sizeof caches - strlen(caches) - 1);
   snprintf(out, cap,
            "{\"cpu\":%s,\"vendor\":%s,\"family\":%d,\"model\":%d,\"stepping\":%d,"
            "\"kernel\":%s,\"date\":\"%s\",\"cpus\":%d,\"cpus_allowed\":%d,"
@@ -180,11 +222,11 @@ void host_json(const Host *h, const TscInfo *t, double core_ghz, char *out, size
            "\"tlb_single_page_flush_ceiling\":%s,"
            "\"tsc_ghz\":%.6f,\"tsc_invariant\":%s,\"tsc_calibration\":{\"clock\":"
            "\"CLOCK_MONOTONIC_RAW\",\"windows\":%d,\"window_ms\":%.0f,\"spread_ppm\":%.1f,"
-           "\"cpuid_ghz\":%s,\"cpuid_leaf\":\"%s\"},\"core_ghz\":%s}",
+           "\"cpuid_ghz\":%s,\"cpuid_leaf\":\"%s\"},\"core_ghz\":%s,\"caches\":%s}",
            brand, vendor, h->family, h->model, h->stepping, kernel, h->date, h->cpus_online,
            h->cpus_allowed, h->pku ? "true" : "false", h->ospke ? "true" : "false", thp, defrag,
            mthp, h->hypervisor ? "true" : "false", hv, h->kvm_pv_tlb_flush ? "true" : "false",
            h->kvm_pv_send_ipi ? "true" : "false", melt, h->xsave_bytes, ceiling, t->ghz,
            t->invariant ? "true" : "false", t->windows, t->window_ms, t->spread_ppm, cpuid_ghz,
-           t->cpuid_src, core);
+           t->cpuid_src, core, caches);
 }

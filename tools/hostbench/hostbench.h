@@ -148,6 +148,14 @@ typedef struct {
   char meltdown[64];
   int cpus_online, cpus_allowed;
   long flush_ceiling; /* tlb_single_page_flush_ceiling from debugfs, -1 */
+  /* The caches of CPU 0 (sysfs cache/index*): level, type, size, ways. */
+  struct {
+    int level;
+    char type[16]; /* "Data", "Instruction", "Unified" */
+    long bytes;
+    int ways;
+  } caches[8];
+  int ncaches;
 } Host;
 
 void host_probe(Host *h);

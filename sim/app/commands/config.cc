@@ -61,6 +61,8 @@ int describe(const sim::Config& cfg, bool markdown) {
     const std::string range = range_text(s, false);
     std::cout << fmt::format("{} = {}{}{}\n    {}\n    source of the default: {}\n", s.path, value,
                              note, range.empty() ? "" : " " + range, s.description, s.source);
+    if (const std::string* src = cfg.source_of(s.path))
+      std::cout << fmt::format("    source of this value: {}\n", *src);
   }
   return kExitOk;
 }

@@ -1,0 +1,638 @@
+// The fit of fit.h, step by step. All arithmetic is in core cycles at the
+// calibrated clock; measurements are converted from nanoseconds once.
+#include "sim/calibrate/fit.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "sim/config/param.h"
+
+namespace pkusim::calibrate {
+
+namespace {
+
+struct Point {
+  std::string group, label;
+  Probe probe;
+  double measured_ns = 0;
+  bool fit = false;
+  std::string doubt;
+  std::string params;  // the row's, "k=v k=v"
+};
+
+/// An active peer that took no shootdown: its vCPU was not running (KVM's
+/// paravirtual flush defers it), so the row measured no IPI at all.
+std::string peer_doubt(const Row& r) {
+  if (r.param("peer") != "active" || r.note("tlb_ipis_per_op", 1) >= 0.5) return "";
+  return "the active peer took no shootdown IPI (its vCPU was descheduled)";
+}
+
+using Work = std::vector<std::pair<const sim::Config*, const Probe*>>;
+
+/// Simulates every (config, probe) pair on `jobs` threads; results in order.
+std::vector<double> run_all(const Work& work, unsigned jobs) {
+  std::vector<double> out(work.size());
+  std::atomic<size_t> next{0};
+  std::exception_ptr error;
+  std::mutex m;
+  const auto worker = [&] {
+    for (size_t i; (i = next++) < work.size();) {
+      try {
+        out[i] = simulate(*work[i].first, *work[i].second);
+      } catch (...) {
+        const std::lock_guard<std::mutex> l(m);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  const unsigned n = std::max(1u, std::min<unsigned>(jobs, unsigned(work.size())));
+  for (unsigned t = 1; t < n; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  if (error) std::rethrow_exception(error);
+  return out;
+}
+
+double get(const sim::Config& c, const std::string& path) {
+  const sim::ParamSpec* s = sim::find_param(path);
+  return s->type == sim::ParamType::kFloat ? c.get_float(path) : double(c.get_int(path));
+}
+
+/// Sets `path` to `v`, rounded for an integer and clamped to its range.
+void put(sim::Config& c, const std::string& path, double v) {
+  const sim::ParamSpec* s = sim::find_param(path);
+  v = std::clamp(v, s->min, s->max);
+  if (s->type == sim::ParamType::kFloat) {
+    c.set(fmt::format("{}={}", path, v));
+  } else {
+    c.set(fmt::format("{}={}", path, std::llround(v)));
+  }
+}
+
+std::string value_text(const sim::Config& c, const std::string& path) {
+  const sim::ParamSpec* s = sim::find_param(path);
+  if (s->type == sim::ParamType::kFloat) return fmt::format("{}", c.get_float(path));
+  if (s->type == sim::ParamType::kBool) return c.get_bool(path) ? "true" : "false";
+  if (s->type == sim::ParamType::kChoice) return fmt::format("\"{}\"", c.get_string(path));
+  return fmt::format("{}", c.get_int(path));
+}
+
+/// min ||A d - b||^2 with lo <= d <= hi, by projected Gauss-Seidel on the
+/// normal equations (a convex quadratic: it converges). Columns that are all
+/// zero (a parameter that changes nothing) stay at 0.
+std::vector<double> bounded_least_squares(const std::vector<std::vector<double>>& a,
+                                          const std::vector<double>& b,
+                                          const std::vector<double>& lo,
+                                          const std::vector<double>& hi) {
+  const size_t n = lo.size();
+  std::vector<std::vector<double>> g(n, std::vector<double>(n, 0));
+  std::vector<double> h(n, 0), d(n, 0);
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      h[j] += a[i][j] * b[i];
+      for (size_t k = 0; k < n; ++k) g[j][k] += a[i][j] * a[i][k];
+    }
+  }
+  for (size_t j = 0; j < n; ++j) d[j] = std::clamp(0.0, lo[j], hi[j]);
+  for (int sweep = 0; sweep < 2000; ++sweep) {
+    double moved = 0;
+    for (size_t j = 0; j < n; ++j) {
+      if (g[j][j] <= 0) continue;
+      double r = h[j];
+      for (size_t k = 0; k < n; ++k)
+        if (k != j) r -= g[j][k] * d[k];
+      const double v = std::clamp(r / g[j][j], lo[j], hi[j]);
+      moved = std::max(moved, std::abs(v - d[j]));
+      d[j] = v;
+    }
+    if (moved < 1e-9) break;
+  }
+  return d;
+}
+
+class Fitter {
+ public:
+  Fitter(const Measurements& m, const std::string& preset, unsigned jobs,
+         const std::function<void(const std::string&)>& progress)
+      : m_(m), jobs_(jobs), progress_(progress) {
+    c_.preset = preset;
+    c_.config = sim::Config::preset(preset);
+    preset_ = c_.config;
+    const Host& h = m.host;
+    where_ = fmt::format("measured on {} ({} family {} model {}), Linux {}, {}", h.cpu, h.vendor,
+                         h.family, h.model, h.kernel, h.date);
+  }
+
+  Calibration run() {
+    clock();
+    memory();
+    single("kernel.syscall_cycles", "syscall", "getppid");
+    mprotect_alone();
+    mprotect_active();
+    // After mprotect: a fault writes a PTE too (kernel.per_pte_cycles).
+    single("kernel.minor_fault_cycles", "fault", "first write of a fresh 4 KiB page");
+    single("kernel.signal_delivery_cycles", "sigsegv", "store to a read-only page");
+    compare();
+    return std::move(c_);
+  }
+
+ private:
+  double ghz() const { return c_.config.get_float("system.frequency_ghz"); }
+  double cycles(double ns) const { return ns * ghz(); }
+  void say(const std::string& s) const {
+    if (progress_) progress_(s);
+  }
+  void note(std::string s) { c_.notes.push_back(std::move(s)); }
+
+  void record(const std::string& path, const std::string& how) {
+    Setting s{path, value_text(c_.config, path), value_text(preset_, path), how};
+    for (Setting& old : c_.settings) {
+      if (old.path == path) {
+        old = s;
+        return;
+      }
+    }
+    c_.settings.push_back(std::move(s));
+  }
+
+  Point& add(std::string group, std::string label, Probe probe, const Row& row, bool fit) {
+    std::string params;
+    for (const auto& [k, v] : row.params) params += (params.empty() ? "" : " ") + k + "=" + v;
+    points_.push_back(
+        {std::move(group), std::move(label), std::move(probe), row.median, fit, "", params});
+    return points_.back();
+  }
+
+  // 1. Clock and page-table isolation.
+  void clock() {
+    const Host& h = m_.host;
+    const double ghz = h.core_ghz ? *h.core_ghz : h.tsc_ghz;
+    put(c_.config, "system.frequency_ghz", std::round(ghz * 100) / 100);
+    record("system.frequency_ghz",
+           h.core_ghz ? fmt::format("{}: a chain of dependent IMULs ran at {:.3f} GHz", where_,
+                                    *h.core_ghz)
+                      : fmt::format("{}: the TSC rate ({:.3f} GHz; the core clock was not "
+                                    "measured)",
+                                    where_, h.tsc_ghz));
+    const std::string& md = h.meltdown;
+    if (md.find("PTI") != std::string::npos || md.find("Vulnerable") != std::string::npos) {
+      c_.config.set("kernel.kpti=true");
+      record("kernel.kpti", fmt::format("{}: /sys/devices/system/cpu/vulnerabilities/meltdown "
+                                        "says \"{}\"",
+                                        where_, md));
+    } else if (md.find("Not affected") != std::string::npos) {
+      c_.config.set("kernel.kpti=false");
+      record("kernel.kpti", fmt::format("{}: /sys/devices/system/cpu/vulnerabilities/meltdown "
+                                        "says \"{}\"",
+                                        where_, md));
+    } else {
+      note(
+          "kernel.kpti kept: the measurements do not say whether the host isolates its page "
+          "tables (host.meltdown)");
+    }
+    say(fmt::format("clock {:.2f} GHz, kpti {}", ghz, c_.config.get_bool("kernel.kpti")));
+  }
+
+  /// The chase row of `bytes` with THP (huge pages: no walks), if measured.
+  const Row* chase(uint64_t bytes, const std::string& page = "2m") const {
+    return m_.find("chase", {{"bytes", std::to_string(bytes)}, {"page_size", page}});
+  }
+  /// The largest chase working set of `page` at most `limit` bytes and more
+  /// than `floor`.
+  const Row* chase_below(uint64_t floor, uint64_t limit, const std::string& page = "2m") const {
+    const Row* best = nullptr;
+    uint64_t best_bytes = 0;
+    for (const Row* r : m_.select("chase", {{"page_size", page}})) {
+      const uint64_t b = std::stoull(r->param("bytes"));
+      if (b > floor && b <= limit && b > best_bytes) best = r, best_bytes = b;
+    }
+    return best;
+  }
+
+  /// The host's caches replace the preset's where sysfs reports them and
+  /// the geometry is one the model takes (a power-of-two set count).
+  void cache_sizes() {
+    const auto pick = [&](int level, const std::string& type) -> const HostCache* {
+      const HostCache* best = nullptr;
+      for (const HostCache& c : m_.host.caches)
+        if (c.type == type && (level ? c.level == level : (!best || c.level > best->level)))
+          best = &c;
+      return best;
+    };
+    const std::vector<std::pair<std::string, const HostCache*>> levels = {
+        {"l1d", pick(1, "Data")},
+        {"l1i", pick(1, "Instruction")},
+        {"l2", pick(2, "Unified")},
+        {"llc", pick(0, "Unified")}};
+    for (const auto& [name, hc] : levels) {
+      if (!hc || hc->ways <= 0 || (name == "llc" && hc->level < 3)) continue;
+      const std::string size = fmt::format("cache.{}.size_bytes", name);
+      const std::string ways = fmt::format("cache.{}.ways", name);
+      sim::Config trial = c_.config;
+      try {
+        trial.set(fmt::format("{}={}", size, hc->bytes));
+        trial.set(fmt::format("{}={}", ways, hc->ways));
+        trial.validate();
+      } catch (const sim::ConfigError& e) {
+        note(
+            fmt::format("cache.{} kept: the host's L{} {} ({} bytes, {} ways) is not a geometry "
+                        "the model takes ({})",
+                        name, hc->level, hc->type, hc->bytes, hc->ways, e.what()));
+        continue;
+      }
+      c_.config = trial;
+      const std::string how =
+          fmt::format("{}: sysfs cache/index* of CPU 0, L{} {}: {} bytes, {} ways", where_,
+                      hc->level, hc->type, hc->bytes, hc->ways);
+      record(size, how);
+      record(ways, how);
+    }
+  }
+
+  // 2. Memory.
+  void memory() {
+    cache_sizes();
+    const auto size = [&](const char* level) {
+      return uint64_t(c_.config.get_int(fmt::format("cache.{}.size_bytes", level)));
+    };
+    const uint64_t l1 = size("l1d"), l2 = size("l2"), llc = size("llc");
+    struct Level {
+      const char* path;
+      const Row* row;
+      const char* what;
+    };
+    // A plateau's latency where the working set is well inside the level:
+    // half of L1 or L2; an eighth of the LLC, which other cores (other
+    // guests, in a VM) share.
+    const Row* dram = chase_below(4 * llc, uint64_t(1) << 40);
+    const std::vector<Level> levels = {
+        {"cache.l1d.latency_cycles", chase_below(0, l1 / 2), "L1D"},
+        {"cache.l2.latency_cycles", chase_below(2 * l1, l2 / 2), "L2"},
+        {"cache.llc.latency_cycles", chase_below(2 * l2, llc / 8), "LLC"},
+    };
+    for (const Level& lv : levels) {
+      if (!lv.row) {
+        note(fmt::format("{} kept: no pointer chase with huge pages fits the {} of the preset",
+                         lv.path, lv.what));
+        continue;
+      }
+      put(c_.config, lv.path, cycles(lv.row->median));
+      record(lv.path, fmt::format("{}: dependent pointer chase over {} bytes with THP, {:.2f} ns "
+                                  "per load",
+                                  where_, lv.row->param("bytes"), lv.row->median));
+      add("memory", fmt::format("chase {} (THP)", bytes_text(lv.row->param("bytes"))), {}, *lv.row,
+          true);
+      chase_set_.push_back({lv.path, points_.size() - 1});
+    }
+    if (dram) {
+      const double llc_cycles = double(c_.config.get_int("cache.llc.latency_cycles"));
+      put(c_.config, "dram.latency_cycles", cycles(dram->median) - llc_cycles);
+      record("dram.latency_cycles",
+             fmt::format("{}: dependent pointer chase over {} bytes with THP, {:.1f} ns per "
+                         "load, less the LLC's latency",
+                         where_, dram->param("bytes"), dram->median));
+      add("memory", fmt::format("chase {} (THP)", bytes_text(dram->param("bytes"))), {}, *dram,
+          true);
+      chase_set_.push_back({"", points_.size() - 1});
+    } else {
+      note("dram.latency_cycles kept: no pointer chase with huge pages beyond the LLC");
+    }
+    say(fmt::format(
+        "latencies L1D {} L2 {} LLC {} DRAM {} cycles",
+        c_.config.get_int("cache.l1d.latency_cycles"), c_.config.get_int("cache.l2.latency_cycles"),
+        c_.config.get_int("cache.llc.latency_cycles"), c_.config.get_int("dram.latency_cycles")));
+
+    const std::string gib = std::to_string(uint64_t(1) << 30);
+    const Row* huge = m_.find("indep", {{"bytes", gib}, {"page_size", "2m"}});
+    const Row* small = m_.find("indep", {{"bytes", gib}, {"page_size", "4k"}});
+    if (huge) {
+      Point& p = add("memory", "independent loads, 1 GiB (THP)", indep_probe(kIndep, kWarm, true),
+                     *huge, true);
+      fit_mshrs(p);
+    } else {
+      note("core.l1d_mshrs kept: no independent random loads with huge pages were measured");
+    }
+    if (small) {
+      Point& p = add("memory", "independent loads, 1 GiB (4 KiB)",
+                     indep_probe(kIndep, kWarm, false), *small, true);
+      fit({"mmu.walk_extra_cycles"}, {&p}, 4);
+      record("mmu.walk_extra_cycles",
+             fmt::format("{}: independent random loads over 1 GiB of 4 KiB pages, {:.1f} ns per "
+                         "load (with core.l1d_mshrs fitted to huge pages first)",
+                         where_, small->median));
+      say(fmt::format("walk extra {} cycles", c_.config.get_int("mmu.walk_extra_cycles")));
+    } else {
+      note("mmu.walk_extra_cycles kept: no independent random loads with 4 KiB pages");
+    }
+  }
+
+  /// The fewest miss buffers whose prediction is closest to `p`: the
+  /// prediction only falls as buffers are added, so a bisection finds it.
+  void fit_mshrs(const Point& p) {
+    const std::string path = "core.l1d_mshrs";
+    const double want = cycles(p.measured_ns);
+    const auto at = [&](int64_t n) {
+      sim::Config c = c_.config;
+      put(c, path, double(n));
+      return simulate(c, p.probe);
+    };
+    int64_t lo = 1, hi = 256;  // at(lo) >= want > at(hi) is what we look for
+    while (hi - lo > 1) {
+      const int64_t mid = (lo + hi) / 2;
+      (at(mid) > want ? lo : hi) = mid;
+    }
+    const int64_t best = std::abs(at(lo) - want) <= std::abs(at(hi) - want) ? lo : hi;
+    put(c_.config, path, double(best));
+    record(path, fmt::format("{}: independent random loads over 1 GiB with THP, {:.1f} ns per "
+                             "load (bisection on the simulated cost)",
+                             where_, p.measured_ns));
+    say(fmt::format("miss buffers {}", best));
+  }
+
+  // 3. One parameter, one measurement.
+  void single(const std::string& path, const std::string& bench, const std::string& what) {
+    const Row* row = nullptr;
+    Probe probe;
+    if (bench == "syscall") {
+      row = m_.find("syscall", {});
+      probe = syscall_probe(64);
+    } else if (bench == "fault") {
+      row = m_.find("fault", {{"access", "write"}, {"page_size", "4k"}});
+      probe = fault_probe(64, true);
+      if (const Row* read = m_.find("fault", {{"access", "read"}, {"page_size", "4k"}}))
+        add("fault", "first read of a fresh 4 KiB page (zero page)", fault_probe(64, false), *read,
+            false);
+    } else {
+      row = m_.find("sigsegv", {{"cause", "prot"}});
+      probe = sigsegv_probe(32);
+    }
+    if (!row) {
+      note(fmt::format("{} kept: no {} measurement", path, bench));
+      return;
+    }
+    Point& p = add(bench, what, std::move(probe), *row, true);
+    fit({path}, {&p}, 5);
+    record(path, fmt::format("{}: {}, {:.1f} ns", where_, what, row->median));
+  }
+
+  // 4. mprotect alone.
+  void mprotect_alone() {
+    std::vector<Point*> pts = mprotect_points("alone", true);
+    add_mprotect_points("blocked", false);
+    add_thp_points();
+    if (pts.empty()) {
+      note("the mprotect costs kept: no mprotect of 4 KiB pages without a peer was measured");
+      return;
+    }
+    const std::vector<std::string> free = {"kernel.flush_fixed_cycles", "kernel.per_pte_cycles",
+                                           "kernel.pte_writable_cycles", "kernel.invlpg_cycles",
+                                           "kernel.full_flush_cycles"};
+    say(fmt::format("mprotect alone: {} points, {} parameters", pts.size(), free.size()));
+    fit(free, pts, 2);
+    for (const auto& path : free) {
+      record(path, fmt::format("{}: mprotect(R) and mprotect(RW) of 1 to {} populated 4 KiB "
+                               "pages, no other thread (least squares on relative errors, {} "
+                               "points)",
+                               where_, max_pages_, pts.size()));
+    }
+    note(
+        "kernel.mmap_lock_cycles and kernel.per_vma_cycles kept at the preset's values: every "
+        "measured call changes one VMA, so they cannot be told from kernel.flush_fixed_cycles, "
+        "which takes the whole fixed part");
+  }
+
+  // 5. mprotect with an active peer.
+  void mprotect_active() {
+    std::vector<Point*> pts = mprotect_points("active", true);
+    if (pts.empty()) {
+      note(
+          "kernel.ipi_delivery_cycles kept: no mprotect with an active peer was measured (one "
+          "CPU?)");
+      return;
+    }
+    say(fmt::format("mprotect with an active peer: {} points", pts.size()));
+    fit({"kernel.ipi_delivery_cycles"}, pts, 4);
+    record("kernel.ipi_delivery_cycles",
+           fmt::format("{}: mprotect(R) and mprotect(RW) of 1 to {} pages with a thread active "
+                       "on the other CPU, less the same without (Gauss-Newton on relative "
+                       "errors, {} points)",
+                       where_, max_pages_, pts.size()));
+    note(
+        "kernel.ipi_send_cycles, kernel.ipi_handler_cycles and kernel.ipi_ack_cycles kept at "
+        "the preset's values: with one peer they add to the wait exactly as the delivery does");
+  }
+
+  std::vector<Point*> mprotect_points(const std::string& peer, bool fit) {
+    const size_t first = points_.size();
+    add_mprotect_points(peer, fit);
+    std::vector<Point*> out;
+    for (size_t i = first; i < points_.size(); ++i)
+      if (points_[i].fit) out.push_back(&points_[i]);
+    return out;
+  }
+
+  void add_mprotect_points(const std::string& peer_name, bool fit) {
+    const Peer peer = peer_name == "alone"    ? Peer::kAlone
+                      : peer_name == "active" ? Peer::kActive
+                                              : Peer::kBlocked;
+    for (const Row* r : m_.select("mprotect", {{"page_size", "4k"}, {"peer", peer_name}})) {
+      const std::string dir = r->param("direction");
+      if (dir != "r" && dir != "rw") continue;
+      const uint64_t pages = std::stoull(r->param("pages"));
+      max_pages_ = std::max(max_pages_, pages);
+      const std::string doubt = peer_doubt(*r);
+      Point& p = add("mprotect",
+                     fmt::format("{} {}, {}, {}", pages, pages == 1 ? "page" : "pages",
+                                 peer_name == "alone" ? "alone" : peer_name + " peer",
+                                 dir == "r" ? "R" : "RW"),
+                     mprotect_probe(pages, false, peer, dir == "rw"), *r, fit && doubt.empty());
+      p.doubt = doubt;
+    }
+  }
+
+  void add_thp_points() {
+    for (const Row* r : m_.select("mprotect_thp", {{"page_size", "2m"}})) {
+      const std::string dir = r->param("direction");
+      const std::string peer_name = r->param("peer");
+      if (dir != "r" && dir != "rw") continue;
+      const Peer peer = peer_name == "alone"    ? Peer::kAlone
+                        : peer_name == "active" ? Peer::kActive
+                                                : Peer::kBlocked;
+      const uint64_t pages = std::stoull(r->param("pages"));
+      Point& p = add("mprotect 2M",
+                     fmt::format("{} huge {}, {}, {}", pages, pages == 1 ? "page" : "pages",
+                                 peer_name == "alone" ? "alone" : peer_name + " peer",
+                                 dir == "r" ? "R" : "RW"),
+                     mprotect_probe(pages, true, peer, dir == "rw"), *r, false);
+      p.doubt = peer_doubt(*r);
+    }
+  }
+
+  /// Fits `paths` to `pts`: Gauss-Newton steps with a Jacobian by finite
+  /// differences and a bounded least-squares step on relative errors.
+  void fit(const std::vector<std::string>& paths, const std::vector<Point*>& pts, int iterations) {
+    const size_t n = paths.size();
+    for (int it = 0; it < iterations; ++it) {
+      std::vector<sim::Config> cfgs(n + 1, c_.config);
+      std::vector<double> step(n);
+      for (size_t j = 0; j < n; ++j) {
+        const double v = get(c_.config, paths[j]);
+        step[j] = std::max(50.0, std::abs(v) * 0.2);
+        put(cfgs[j + 1], paths[j], v + step[j]);
+        step[j] = get(cfgs[j + 1], paths[j]) - v;  // after rounding and clamping
+      }
+      Work work;
+      for (const Point* p : pts)
+        for (size_t j = 0; j <= n; ++j) work.emplace_back(&cfgs[j], &p->probe);
+      const std::vector<double> y = run_all(work, jobs_);
+      std::vector<std::vector<double>> a(pts.size(), std::vector<double>(n, 0));
+      std::vector<double> b(pts.size());
+      for (size_t i = 0; i < pts.size(); ++i) {
+        const double want = cycles(pts[i]->measured_ns);
+        const double y0 = y[i * (n + 1)];
+        b[i] = (want - y0) / want;
+        for (size_t j = 0; j < n; ++j)
+          if (step[j] != 0) a[i][j] = (y[i * (n + 1) + j + 1] - y0) / step[j] / want;
+      }
+      std::vector<double> lo(n), hi(n);
+      for (size_t j = 0; j < n; ++j) {
+        const sim::ParamSpec* s = sim::find_param(paths[j]);
+        const double v = get(c_.config, paths[j]);
+        lo[j] = s->min - v;
+        hi[j] = s->max - v;
+      }
+      const std::vector<double> d = bounded_least_squares(a, b, lo, hi);
+      double moved = 0;
+      for (size_t j = 0; j < n; ++j) {
+        const double before = get(c_.config, paths[j]);
+        put(c_.config, paths[j], before + d[j]);
+        moved = std::max(moved, std::abs(get(c_.config, paths[j]) - before));
+      }
+      if (moved < 1) break;  // converged to the integer
+    }
+  }
+
+  // The table: every point on the calibrated config and on the preset.
+  void compare() {
+    c_.config.validate();
+    sim::Config preset_at_clock = preset_;
+    Work work;
+    std::vector<size_t> simulated;
+    for (size_t i = 0; i < points_.size(); ++i) {
+      if (points_[i].probe.trace.empty()) continue;
+      simulated.push_back(i);
+      work.emplace_back(&c_.config, &points_[i].probe);
+      work.emplace_back(&preset_at_clock, &points_[i].probe);
+    }
+    say(fmt::format("checking {} points on the calibrated model and the preset", simulated.size()));
+    const std::vector<double> y = run_all(work, jobs_);
+    for (size_t i = 0; i < points_.size(); ++i) {
+      const Point& p = points_[i];
+      c_.points.push_back({p.group, p.label, p.measured_ns, 0, 0, p.fit, p.doubt, p.params});
+    }
+    const double preset_ghz = preset_.get_float("system.frequency_ghz");
+    for (size_t k = 0; k < simulated.size(); ++k) {
+      Compared& out = c_.points[simulated[k]];
+      out.predicted_ns = y[2 * k] / ghz();
+      out.preset_ns = y[2 * k + 1] / preset_ghz;
+    }
+    // The chase points are set, not simulated (a text trace cannot make a
+    // load wait for the previous one): the level's latency in the model.
+    for (const auto& [path, index] : chase_set_) {
+      Compared& out = c_.points[index];
+      const auto lat = [&](const sim::Config& c) {
+        return path.empty() ? double(c.get_int("cache.llc.latency_cycles") +
+                                     c.get_int("dram.latency_cycles"))
+                            : double(c.get_int(path));
+      };
+      out.predicted_ns = lat(c_.config) / ghz();
+      out.preset_ns = lat(preset_) / preset_ghz;
+    }
+    // Grouped in the order the groups first appear.
+    std::vector<std::string> order;
+    for (const Compared& p : c_.points)
+      if (std::find(order.begin(), order.end(), p.group) == order.end()) order.push_back(p.group);
+    std::stable_sort(c_.points.begin(), c_.points.end(), [&](const Compared& a, const Compared& b) {
+      return std::find(order.begin(), order.end(), a.group) <
+             std::find(order.begin(), order.end(), b.group);
+    });
+  }
+
+  static std::string bytes_text(const std::string& bytes) {
+    const uint64_t b = std::stoull(bytes);
+    if (b >= (uint64_t(1) << 30) && b % (uint64_t(1) << 30) == 0)
+      return fmt::format("{} GiB", b >> 30);
+    if (b >= (uint64_t(1) << 20) && b % (uint64_t(1) << 20) == 0)
+      return fmt::format("{} MiB", b >> 20);
+    return fmt::format("{} KiB", b >> 10);
+  }
+
+  static constexpr unsigned kIndep = 100000, kWarm = 50000;
+
+  const Measurements& m_;
+  unsigned jobs_;
+  std::function<void(const std::string&)> progress_;
+  Calibration c_;
+  sim::Config preset_ = sim::Config::defaults();
+  std::string where_;
+  std::deque<Point> points_;  // stable addresses
+  std::vector<std::pair<std::string, size_t>> chase_set_;
+  uint64_t max_pages_ = 0;
+};
+
+}  // namespace
+
+std::string nearest_preset(const Host& h) {
+  if (h.vendor == "AuthenticAMD" || h.vendor == "HygonGenuine") return "zen3";
+  // Intel family 6: Ice Lake-SP (106, 108) and the server cores after it
+  // (Sapphire Rapids 143, Emerald Rapids 207, Granite Rapids 173, ...) are
+  // nearer Ice Lake-SP than Skylake-SP.
+  if (h.vendor == "GenuineIntel" && h.family == 6 && h.model >= 106) return "icelake-sp";
+  return std::string(sim::kDefaultPreset);
+}
+
+Calibration calibrate(const Measurements& m, const std::string& preset, unsigned jobs,
+                      const std::function<void(const std::string&)>& progress) {
+  return Fitter(m, preset, jobs, progress).run();
+}
+
+std::string overlay_text(const Calibration& c, const Measurements& m) {
+  const Host& h = m.host;
+  nlohmann::ordered_json j;
+  j["base"] = c.preset;
+  nlohmann::ordered_json sources = nlohmann::ordered_json::object();
+  for (const Setting& s : c.settings) sources[s.path] = s.how;
+  j["sources"] = sources;
+  for (const Setting& s : c.settings) {
+    nlohmann::ordered_json* node = &j;
+    size_t start = 0;
+    while (true) {
+      const size_t dot = s.path.find('.', start);
+      if (dot == std::string::npos) {
+        (*node)[s.path.substr(start)] = nlohmann::ordered_json::parse(s.value);
+        break;
+      }
+      node = &(*node)[s.path.substr(start, dot - start)];
+      start = dot + 1;
+    }
+  }
+  std::string out = fmt::format(
+      "// pkusim config overlay written by `pkusim calibrate` from {}\n"
+      "// measured on {} ({} family {} model {}), Linux {}, {}; {} CPUs{}\n"
+      "// Load it with `pkusim run -c FILE`; `pkusim config describe -c FILE` shows each\n"
+      "// value's source. The rest of the machine is the {} preset's.\n",
+      m.origin, h.cpu, h.vendor, h.family, h.model, h.kernel, h.date, h.cpus,
+      h.hypervisor_vendor.empty() ? "" : ", a " + h.hypervisor_vendor + " guest", c.preset);
+  for (const std::string& n : c.notes) out += "// note: " + n + "\n";
+  return out + j.dump(2) + "\n";
+}
+
+}  // namespace pkusim::calibrate

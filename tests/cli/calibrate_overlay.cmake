@@ -1,0 +1,31 @@
+# pkusim calibrate --from a recorded host writes an overlay and a CSV; the
+# overlay runs a trace with -c, and config describe -c shows where each
+# calibrated value comes from.
+set(overlay ${WORK}/calibrated.json)
+file(REMOVE ${overlay})
+execute_process(COMMAND ${PKUSIM} calibrate -q --from docs/calibration/epyc-kvm.hostbench.json
+                        -o ${overlay} --csv ${WORK}/calibrated.csv
+                WORKING_DIRECTORY ${SOURCE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "calibrate failed (${rc}):\n${out}\n${err}")
+endif()
+string(FIND "${out}" "measured points within 25% of the host" pos)
+if(pos EQUAL -1)
+  message(FATAL_ERROR "no summary line:\n${out}")
+endif()
+file(STRINGS ${WORK}/calibrated.csv rows)
+list(LENGTH rows n)
+if(n LESS 50)
+  message(FATAL_ERROR "the CSV has ${n} lines")
+endif()
+execute_process(COMMAND ${PKUSIM} run -q -c ${overlay} traces/examples/secret-key.trace
+                WORKING_DIRECTORY ${SOURCE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "run -c overlay failed (${rc}):\n${out}\n${err}")
+endif()
+execute_process(COMMAND ${PKUSIM} config describe -c ${overlay}
+                WORKING_DIRECTORY ${SOURCE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(FIND "${out}" "source of this value: measured on AMD EPYC" pos)
+if(NOT rc EQUAL 0 OR pos EQUAL -1)
+  message(FATAL_ERROR "config describe -c overlay (${rc}) shows no measured source:\n${err}")
+endif()
