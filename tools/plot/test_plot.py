@@ -19,6 +19,7 @@ from pkusim_plot import PlotError  # noqa: E402
 PYTHON = os.environ.get("PKUSIM_PYTHON", sys.executable)
 PLOT = os.path.join(HERE, "pkusim_plot.py")
 PAGE = os.path.join(HERE, "html_page.py")
+CALIBRATION = os.path.join(HERE, "calibration_figure.py")
 SVG_NS = "{http://www.w3.org/2000/svg}"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -418,6 +419,53 @@ class HtmlPageTest(TempDir):
         self.assertIn('<li><a href="#s3">S2</a></li>', text)
         self.assertIn('<section id="s3">', text)
         self.assertNotIn("<nav", html_page.render({"title": "t", "sections": sections[:2]}))
+
+
+
+CALIBRATION_TABLE = """group,point,params,fitted,doubt,host_ns,calibrated_ns,error,preset_ns
+memory,chase 16 KiB (THP),bytes=16384 page_size=2m,1,,1.0,1.03,0.03,1.6
+syscall,getppid,call=getppid,1,,130,130,0,100
+mprotect,"1 page, alone, R",direction=r page_size=4k pages=1 peer=alone,1,,1300,1350,0.04,700
+mprotect,"34 pages, alone, R",direction=r page_size=4k pages=34 peer=alone,1,,4000,3960,-0.01,1800
+mprotect,"1 page, active peer, R",direction=r page_size=4k pages=1 peer=active,1,,13000,11800,-0.1,2400
+"""
+
+
+class CalibrationFigureTest(unittest.TestCase):
+    def run_figure(self, table, *extra):
+        with tempfile.TemporaryDirectory() as d:
+            csv_path = os.path.join(d, "t.csv")
+            with open(csv_path, "w") as f:
+                f.write(table)
+            prefix = os.path.join(d, "fig")
+            r = subprocess.run([PYTHON, CALIBRATION, csv_path, prefix, *extra],
+                               capture_output=True, text=True)
+            files = {}
+            for ext in ("png", "svg"):
+                if os.path.exists(f"{prefix}.{ext}"):
+                    with open(f"{prefix}.{ext}", "rb") as f:
+                        files[ext] = f.read()
+            return r, files
+
+    def test_draws_both_panels_deterministically(self):
+        r, first = self.run_figure(CALIBRATION_TABLE, "--title", "t")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue(first["png"].startswith(PNG_SIGNATURE))
+        root = ET.fromstring(first["svg"])
+        self.assertTrue(root.tag.endswith("svg"))
+        _, second = self.run_figure(CALIBRATION_TABLE, "--title", "t")
+        self.assertEqual(first, second)
+
+    def test_not_a_calibration_table(self):
+        r, files = self.run_figure("a,b\n1,2\n")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("not a pkusim calibrate table (missing column group)", r.stderr)
+        self.assertEqual(files, {})
+
+    def test_bad_number_names_the_line(self):
+        r, _ = self.run_figure(CALIBRATION_TABLE.replace("130,130", "fast,130"))
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(":3: column host_ns: expected a number, got 'fast'", r.stderr)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ namespace {
 
 constexpr const char* kUsage =
     "pkusim calibrate [-o OVERLAY.json] [--from HOSTBENCH.json | --save HOSTBENCH.json [--quick]]\n"
-    "                 [-c PRESET] [--csv FILE] [-j N] [-q]\n"
+    "                 [-c PRESET] [--csv FILE] [--plot PREFIX] [-j N] [-q]\n"
     "  Measures this host with pkusim-hostbench (about a minute), or reads a saved\n"
     "  measurement (--from), fits the kernel and memory costs, and writes an overlay\n"
     "  that loads with -c. Example: pkusim calibrate -o host.json && pkusim study -c host.json";
@@ -102,11 +102,12 @@ void print_table(const calibrate::Calibration& c, const calibrate::Measurements&
 }
 
 std::string table_csv(const calibrate::Calibration& c) {
-  std::string out = "group,point,fitted,host_ns,calibrated_ns,error,preset_ns\n";
+  std::string out = "group,point,params,fitted,doubt,host_ns,calibrated_ns,error,preset_ns\n";
   for (const auto& p : c.points) {
-    out +=
-        fmt::format("{},{},{},{},{},{},{}\n", study::csv_field(p.group), study::csv_field(p.label),
-                    p.fitted ? 1 : 0, p.measured_ns, p.predicted_ns, p.rel_error(), p.preset_ns);
+    out += fmt::format("{},{},{},{},{},{},{},{},{}\n", study::csv_field(p.group),
+                       study::csv_field(p.label), study::csv_field(p.params), p.fitted ? 1 : 0,
+                       study::csv_field(p.doubt), p.measured_ns, p.predicted_ns, p.rel_error(),
+                       p.preset_ns);
   }
   return out;
 }
@@ -120,13 +121,14 @@ int calibrate_main(const std::vector<std::string>& args) {
       "quick", "a quick measurement (pkusim-hostbench --quick): a smoke test, not a calibration")(
       "config,c", po::value<std::string>(), "the preset to calibrate (default: the nearest)")(
       "csv", po::value<std::string>(), "the table of measured and predicted points as CSV")(
+      "plot", po::value<std::string>(), "draw the figure: PREFIX.png and PREFIX.svg (matplotlib)")(
       "jobs,j", po::value<unsigned>()->default_value(0), "simulations at once (0: one per CPU)")(
       "quiet,q", "no progress lines");
   const po::variables_map vm = parse("calibrate", opts, args, "");
   if (help(vm, opts, kUsage)) return kExitOk;
   if (vm.count("from") && (vm.count("save") || vm.count("quick")))
     throw UsageError("pkusim calibrate: --from reads a measurement; --save and --quick take one");
-  for (const char* out : {"output", "csv", "save"})
+  for (const char* out : {"output", "csv", "save", "plot"})
     if (vm.count(out)) check_output(vm[out].as<std::string>());
   const bool quiet = vm.count("quiet") > 0;
   const auto progress = [quiet](const std::string& s) {
@@ -186,6 +188,25 @@ int calibrate_main(const std::vector<std::string>& args) {
   }
   if (vm.count("csv")) write_output(vm["csv"].as<std::string>(), table_csv(c));
   print_table(c, m);
+  if (vm.count("plot")) {
+    const std::string prefix = vm["plot"].as<std::string>();
+    const std::string csv = vm.count("csv") ? vm["csv"].as<std::string>() : prefix + ".csv";
+    if (!vm.count("csv")) write_output(csv, table_csv(c));
+    const std::string script =
+        (std::filesystem::path(plot_tools_dir()) / "calibration_figure.py").string();
+    std::cout.flush();
+    const int rc = run_process({python_interpreter(), script, csv, prefix, "--title",
+                                fmt::format("pkusim calibrate: {} preset fitted to {}, Linux {}",
+                                            c.preset, m.host.cpu, m.host.kernel)});
+    if (rc != 0) {
+      std::cerr << fmt::format(
+          "pkusim calibrate: the figure was not drawn ({} {} exited {}; set PKUSIM_PYTHON to a "
+          "python with matplotlib)\n",
+          python_interpreter(), script, rc);
+      return kExitIo;
+    }
+    std::cout << fmt::format("figure: {}.png, {}.svg\n", prefix, prefix);
+  }
   if (vm.count("output"))
     std::cout << fmt::format("overlay written to {} (use: pkusim run -c {} ...)\n",
                              vm["output"].as<std::string>(), vm["output"].as<std::string>());
