@@ -166,14 +166,14 @@ TEST_CASE("the fit finds again the kernel costs that produced the measurements",
   // the truth (identifiable parameters only; the rest equal the preset's).
   sim::Config truth = sim::Config::preset("skylake-sp");
   for (const char* s :
-       {"system.frequency_ghz=3.0", "kernel.kpti=false", "kernel.syscall_cycles=400",
+       {"system.frequency_ghz=2.6", "kernel.kpti=false", "kernel.syscall_cycles=400",
         "kernel.minor_fault_cycles=3000", "kernel.signal_delivery_cycles=6000",
         "kernel.flush_fixed_cycles=2500", "kernel.per_pte_cycles=120",
         "kernel.pte_writable_cycles=30", "kernel.invlpg_cycles=200", "kernel.full_flush_cycles=900",
         "kernel.ipi_delivery_cycles=20000"})
     truth.set(s);
   truth.validate();
-  const double ghz = 3.0;
+  const double ghz = 2.6;  // the preset's: its other kernel costs stay as they are
   Measurements m;
   m.origin = "synthetic";
   m.host = {"Model CPU",
@@ -217,7 +217,7 @@ TEST_CASE("the fit finds again the kernel costs that produced the measurements",
     }
   }
   const calibrate::Calibration c = calibrate::calibrate(m, "skylake-sp", 2);
-  CHECK(c.config.get_float("system.frequency_ghz") == Approx(3.0));
+  CHECK(c.config.get_float("system.frequency_ghz") == Approx(2.6));
   CHECK_FALSE(c.config.get_bool("kernel.kpti"));
   const auto near = [&](const char* path, double want, double tolerance) {
     INFO(path << " = " << c.config.get_int(path) << ", truth " << want);
@@ -272,8 +272,13 @@ TEST_CASE("calibrated to a recorded host, the model meets it within 25 percent",
   for (const calibrate::Setting& s : c.settings) {
     const std::string* src = loaded.source_of(s.path);
     REQUIRE(src != nullptr);
-    CHECK_THAT(*src, Catch::StartsWith("measured on AMD EPYC"));
+    INFO(s.path << ": " << *src);
+    // Measured, or a preset's nanoseconds carried over to the measured clock.
+    CHECK((src->rfind("measured on AMD EPYC", 0) == 0 ||
+           src->find("preset's") != std::string::npos));
   }
+  CHECK_THAT(*loaded.source_of("kernel.ipi_delivery_cycles"), Catch::StartsWith("measured on"));
+  CHECK_THAT(*loaded.source_of("kernel.vma_split_cycles"), Catch::Contains("at the measured clock"));
   CHECK(loaded.get_int("kernel.ipi_delivery_cycles") ==
         c.config.get_int("kernel.ipi_delivery_cycles"));
   CHECK(loaded.get_float("system.frequency_ghz") == c.config.get_float("system.frequency_ghz"));

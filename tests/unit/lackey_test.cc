@@ -150,3 +150,29 @@ TEST_CASE("the tracing shim's marks become one record per call, and its work is 
   CHECK(st.lines_skipped == 0);
   CHECK(st.pkey_marks == 18);
 }
+
+TEST_CASE("a trapped access the program marks comes back as its own record", "[trace][lackey]") {
+  // Lackey logs an access after it is made, so one that faults is missing;
+  // PKUSIM_TRAPPED (tools/trace-program/pkusim_roi.h) puts it back.
+  const std::string log =
+      "I  0401ab70,3\n"
+      "**42** PKUSIM trap store 5132010 8\n"
+      "I  0401ab80,4\n"
+      " L 0010d088,8\n"
+      "**42** PKUSIM trap load 5132018 4\n"
+      "**42** PKUSIM trap load 5132018 65\n"  // too wide: dropped
+      "**42** PKUSIM trap jump 5132018 4\n";  // not an access: dropped
+  traces::LackeyStats st;
+  const auto v = read_all(log, &st);
+  REQUIRE(v.size() == 4);
+  CHECK(v[1].op == isa::Op::kStore);
+  CHECK(v[1].addr == 0x5132010);
+  CHECK(v[1].size == 8);
+  CHECK_FALSE(v[1].continuation);
+  CHECK(v[2].op == isa::Op::kLoad);
+  CHECK(v[2].addr == 0x10d088);
+  CHECK(v[3].op == isa::Op::kLoad);
+  CHECK(v[3].addr == 0x5132018);
+  CHECK(v[3].size == 4);
+  CHECK(st.trap_marks == 2);
+}

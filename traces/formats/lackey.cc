@@ -193,6 +193,19 @@ bool LackeyReader::parse_pkey_mark(std::string_view s, Line& out) {
     out.kind = Line::kSyscall;
     return true;
   }
+  if (what == "trap" && n == 4 && (words[1] == "load" || words[1] == "store")) {
+    // An access that trapped: lackey logs a faulting access nowhere (its
+    // log entry would follow the access), so the program says it did one.
+    uint64_t addr = 0, size = 0;
+    if (!parse_hex(words[2], addr) || !parse_dec(words[3], size) || size < 1 || size > 64)
+      return false;
+    r.op = words[1] == "load" ? isa::Op::kLoad : isa::Op::kStore;
+    r.addr = addr;
+    r.size = uint8_t(size);
+    ++stats_.trap_marks;
+    out.kind = Line::kSyscall;
+    return true;
+  }
   if (what != "end" || n < 2) return false;
   in_shim_ = false;
   // The call was this one record: an instruction of the program's own.

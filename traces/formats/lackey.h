@@ -15,7 +15,8 @@
 //    shim itself: every instruction inside the shim's code ("PKUSIM shim LO
 //    HI") and everything between "PKUSIM begin" and "PKUSIM end OP ...";
 //    "PKUSIM roi begin|end" (tools/trace-program/pkusim_roi.h) mark the
-//    region of interest;
+//    region of interest; "PKUSIM trap load|store ADDR SIZE" (PKUSIM_TRAPPED)
+//    is an access that trapped, which lackey itself never logs;
 //  - everything else (log header and footer, warnings, other system calls,
 //    unreadable lines) is skipped and counted, never fatal.
 // Data accesses wider than 64 bytes (valgrind's dirty helpers, up to 512)
@@ -34,6 +35,7 @@ struct LackeyStats {
   uint64_t data_accesses = 0;
   uint64_t syscalls_used = 0;  // mmap, munmap, mprotect, brk records made
   uint64_t pkey_marks = 0;     // records from the protection-key shim
+  uint64_t trap_marks = 0;     // trapped accesses the program marked
   uint64_t shim_lines = 0;     // lines of the shim's own work, dropped
   uint64_t lines_skipped = 0;  // header, footer, warnings, other lines
   uint64_t sizes_clamped = 0;  // data accesses cut to 64 bytes
@@ -50,6 +52,7 @@ class LackeyReader final : public RecordSource {
   std::vector<std::pair<std::string, uint64_t>> counters() const override {
     return {{"instructions", stats_.instructions},   {"data_accesses", stats_.data_accesses},
             {"syscalls_used", stats_.syscalls_used}, {"pkey_marks", stats_.pkey_marks},
+            {"trap_marks", stats_.trap_marks},
             {"shim_lines", stats_.shim_lines},       {"lines_skipped", stats_.lines_skipped},
             {"sizes_clamped", stats_.sizes_clamped}};
   }
