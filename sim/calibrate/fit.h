@@ -17,6 +17,8 @@
 //      per-PTE and made-writable costs, INVLPG and the full flush, by
 //      bounded linear least squares on the relative errors of every size
 //      and both directions (the model is linear in them);
+//      then the VMA split and merge costs from mprotect of one page inside
+//      a VMA (and back);
 //   5. mprotect with an active peer: the IPI delivery time (Gauss-Newton on
 //      the same errors; the wait is a max, so not linear);
 //   6. the minor fault and SIGSEGV delivery (a fault writes a PTE, so after

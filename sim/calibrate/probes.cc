@@ -44,6 +44,18 @@ Probe mprotect_probe(uint64_t pages, bool huge, Peer peer, bool rw) {
   return {std::move(t), Timed::kMprotectCycles, 1};
 }
 
+Probe split_probe(bool merge) {
+  const uint64_t len = 64 * kPage, mid = kBase + 32 * kPage;
+  std::string t = fmt::format("pkutrace 1\nmmap {:#x} {} rw populate\nmprotect {:#x} {} r\n", kBase,
+                              len, kBase, len);
+  const std::string open = fmt::format("mprotect {:#x} 4096 rw\n", mid);
+  const std::string close = fmt::format("mprotect {:#x} 4096 r\n", mid);
+  t += open + close;  // the benchmark's warm-up
+  t += merge ? open + "roi begin\n" + close + "roi end\n"
+             : "roi begin\n" + open + "roi end\n" + close;
+  return {std::move(t), Timed::kMprotectCycles, 1};
+}
+
 Probe syscall_probe(unsigned n) {
   std::string t = "pkutrace 1\nsyscall\nroi begin\n";
   for (unsigned i = 0; i < n; ++i) t += "syscall\n";

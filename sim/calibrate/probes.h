@@ -26,6 +26,10 @@ struct Probe {
 /// mprotect(R) (`rw` false) or mprotect(RW) of `pages` populated pages of
 /// 4 KiB (or 2 MiB: hugetlb, `huge`), after an untimed warm-up pair.
 Probe mprotect_probe(uint64_t pages, bool huge, Peer peer, bool rw);
+/// mprotect(RW) of the middle page of a read-only VMA of 64 populated pages
+/// (`merge` false: the VMA splits in three), or mprotect(R) of it again
+/// (`merge`: the three merge back).
+Probe split_probe(bool merge);
 /// `n` null system calls.
 Probe syscall_probe(unsigned n);
 /// The first write (or read) of `n` fresh 4 KiB pages.

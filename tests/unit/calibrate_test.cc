@@ -170,7 +170,8 @@ TEST_CASE("the fit finds again the kernel costs that produced the measurements",
         "kernel.minor_fault_cycles=3000", "kernel.signal_delivery_cycles=6000",
         "kernel.flush_fixed_cycles=2500", "kernel.per_pte_cycles=120",
         "kernel.pte_writable_cycles=30", "kernel.invlpg_cycles=200", "kernel.full_flush_cycles=900",
-        "kernel.ipi_delivery_cycles=20000"})
+        "kernel.ipi_delivery_cycles=20000", "kernel.vma_split_cycles=2000",
+        "kernel.vma_merge_cycles=1800"})
     truth.set(s);
   truth.validate();
   const double ghz = 2.6;  // the preset's: its other kernel costs stay as they are
@@ -203,6 +204,8 @@ TEST_CASE("the fit finds again the kernel costs that produced the measurements",
   row("syscall", {{"call", "getppid"}}, calibrate::syscall_probe(64));
   row("fault", {{"access", "write"}, {"page_size", "4k"}}, calibrate::fault_probe(64, true));
   row("sigsegv", {{"cause", "prot"}}, calibrate::sigsegv_probe(32));
+  row("mprotect_split", {{"op", "split"}, {"page_size", "4k"}}, calibrate::split_probe(false));
+  row("mprotect_split", {{"op", "merge"}, {"page_size", "4k"}}, calibrate::split_probe(true));
   for (const uint64_t pages : {1, 2, 8, 32, 33, 34, 64, 512}) {
     for (const bool rw : {false, true}) {
       for (const auto& [name, peer] : {std::pair{"alone", calibrate::Peer::kAlone},
@@ -232,6 +235,8 @@ TEST_CASE("the fit finds again the kernel costs that produced the measurements",
   near("kernel.invlpg_cycles", 200, 3);
   near("kernel.full_flush_cycles", 900, 30);
   near("kernel.ipi_delivery_cycles", 20000, 60);
+  near("kernel.vma_split_cycles", 2000, 5);
+  near("kernel.vma_merge_cycles", 1800, 5);
   for (const calibrate::Compared& p : c.points) {
     INFO(p.group << " " << p.label);
     CHECK(std::abs(p.rel_error()) < 0.01);
@@ -274,11 +279,13 @@ TEST_CASE("calibrated to a recorded host, the model meets it within 25 percent",
     REQUIRE(src != nullptr);
     INFO(s.path << ": " << *src);
     // Measured, or a preset's nanoseconds carried over to the measured clock.
-    CHECK((src->rfind("measured on AMD EPYC", 0) == 0 ||
-           src->find("preset's") != std::string::npos));
+    CHECK(
+        (src->rfind("measured on AMD EPYC", 0) == 0 || src->find("preset's") != std::string::npos));
   }
   CHECK_THAT(*loaded.source_of("kernel.ipi_delivery_cycles"), Catch::StartsWith("measured on"));
-  CHECK_THAT(*loaded.source_of("kernel.vma_split_cycles"), Catch::Contains("at the measured clock"));
+  CHECK_THAT(*loaded.source_of("kernel.vma_split_cycles"), Catch::StartsWith("measured on"));
+  CHECK_THAT(*loaded.source_of("kernel.ipi_handler_cycles"),
+             Catch::Contains("at the measured clock"));
   CHECK(loaded.get_int("kernel.ipi_delivery_cycles") ==
         c.config.get_int("kernel.ipi_delivery_cycles"));
   CHECK(loaded.get_float("system.frequency_ghz") == c.config.get_float("system.frequency_ghz"));

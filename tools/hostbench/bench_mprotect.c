@@ -364,3 +364,55 @@ void bench_refill(Ctx *c) {
     region_unmap(&r);
   }
 }
+
+/* mprotect_split: the VMA work of changing part of a region, what a
+ * key-value store does when it opens one slot's page of a read-only store.
+ * The region is one read-only VMA of 64 populated pages; a sample is
+ * mprotect(PROT_READ|PROT_WRITE) of its middle page ("split": the VMA is
+ * split in three, __split_vma twice, mm/vma.c) and then mprotect(PROT_READ)
+ * of it again ("merge": the three VMAs merge back into one), each timed. */
+void bench_mprotect_split(Ctx *c) {
+  enum { kRegionPages = 64 };
+  static const char *const kOps[2] = {"split", "merge"};
+  Params ps[2];
+  for (int o = 0; o < 2; o++) {
+    memset(&ps[o], 0, sizeof ps[o]);
+    params_int(&ps[o], "pages", 1);
+    params_int(&ps[o], "region_pages", kRegionPages);
+    params_str(&ps[o], "page_size", "4k");
+    params_str(&ps[o], "op", kOps[o]);
+  }
+  Region r;
+  int err = region_map(&r, kRegionPages * kPageBytes, kPages4k, true);
+  if (err || mprotect(r.base, r.bytes, PROT_READ) != 0) {
+    for (int o = 0; o < 2; o++)
+      report_missing(c, "mprotect_split", &ps[o], region_error(err ? err : errno));
+    if (!err) region_unmap(&r);
+    return;
+  }
+  char *mid = r.base + (kRegionPages / 2) * kPageBytes;
+  const size_t warm = 20, n = c->quick ? 50 : 2000;
+  double *v = malloc(2 * n * sizeof *v);
+  bool ok = v != NULL;
+  for (size_t i = 0; ok && i < warm + n; i++) {
+    uint64_t t0 = tsc_begin();
+    int a = mprotect(mid, kPageBytes, PROT_READ | PROT_WRITE);
+    uint64_t t1 = tsc_end();
+    uint64_t t2 = tsc_begin();
+    int b = mprotect(mid, kPageBytes, PROT_READ);
+    uint64_t t3 = tsc_end();
+    ok = a == 0 && b == 0;
+    if (i >= warm) {
+      v[i - warm] = (double)(t1 - t0) / c->tsc_ghz;
+      v[n + i - warm] = (double)(t3 - t2) / c->tsc_ghz;
+    }
+  }
+  if (!ok) {
+    for (int o = 0; o < 2; o++) report_missing(c, "mprotect_split", &ps[o], "mprotect failed");
+  } else {
+    for (int o = 0; o < 2; o++)
+      report_row(c, "mprotect_split", &ps[o], "call", v + o * n, n, warm, 1, NULL);
+  }
+  free(v);
+  region_unmap(&r);
+}

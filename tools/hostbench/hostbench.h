@@ -257,6 +257,7 @@ void bench_core_clock(Ctx *c);
 void bench_syscall(Ctx *c);
 void bench_mprotect(Ctx *c);
 void bench_mprotect_thp(Ctx *c);
+void bench_mprotect_split(Ctx *c);
 void bench_refill(Ctx *c);
 void bench_fault(Ctx *c);
 void bench_sigsegv(Ctx *c);

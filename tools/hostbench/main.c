@@ -27,6 +27,8 @@ static const Bench kBenches[] = {
     {"syscall", bench_syscall, "a null system call (getppid)"},
     {"mprotect", bench_mprotect, "mprotect(R) and mprotect(RW) of populated 4 KiB pages, 3 peers"},
     {"mprotect_thp", bench_mprotect_thp, "the same over transparent huge pages"},
+    {"mprotect_split", bench_mprotect_split,
+     "mprotect of one page inside a VMA: a split, then a merge"},
     {"refill", bench_refill, "touching the pages again after an mprotect pair (TLB refill)"},
     {"fault", bench_fault, "a minor page fault: first touch of a fresh anonymous page"},
     {"sigsegv", bench_sigsegv, "SIGSEGV delivery, a handler that fixes the address, sigreturn"},

@@ -52,9 +52,8 @@ class LackeyReader final : public RecordSource {
   std::vector<std::pair<std::string, uint64_t>> counters() const override {
     return {{"instructions", stats_.instructions},   {"data_accesses", stats_.data_accesses},
             {"syscalls_used", stats_.syscalls_used}, {"pkey_marks", stats_.pkey_marks},
-            {"trap_marks", stats_.trap_marks},
-            {"shim_lines", stats_.shim_lines},       {"lines_skipped", stats_.lines_skipped},
-            {"sizes_clamped", stats_.sizes_clamped}};
+            {"trap_marks", stats_.trap_marks},       {"shim_lines", stats_.shim_lines},
+            {"lines_skipped", stats_.lines_skipped}, {"sizes_clamped", stats_.sizes_clamped}};
   }
 
  private:

@@ -147,16 +147,15 @@ std::string time_text(double ns) {
 int validate_main(const std::vector<std::string>& args) {
   po::options_description opts("options");
   add_config_options(opts);
-  opts.add_options()(
-      "workloads", po::value<std::string>()->default_value("all"),
-      "crypto-key, kv-store, watchpoint (comma-separated) or all")(
+  opts.add_options()("workloads", po::value<std::string>()->default_value("all"),
+                     "crypto-key, kv-store, watchpoint (comma-separated) or all")(
       "variants", po::value<std::string>()->default_value("all"),
       "none, mprotect, pkey_mprotect, wrpkru (comma-separated) or all")(
-      "repeat", po::value<unsigned>()->default_value(9),
+      "repeat", po::value<unsigned>()->default_value(15),
       "native pairs of runs per case (protected and unprotected; the fastest of each)")(
       "scale", po::value<double>()->default_value(1.0),
-      "operations as a multiple of the generators' defaults")(
-      "keep", po::value<std::string>(), "keep the traces in this folder")(
+      "operations as a multiple of the generators' defaults")("keep", po::value<std::string>(),
+                                                              "keep the traces in this folder")(
       "csv", po::value<std::string>(), "the table as CSV")(
       "jobs,j", po::value<unsigned>()->default_value(0), "traces and replays at once (0: per CPU)")(
       "quiet,q", "no progress lines");
@@ -231,8 +230,8 @@ int validate_main(const std::vector<std::string>& args) {
       c.operations = j.at("operations").get<uint64_t>();
       c.native_switches = j.at("switches").get<uint64_t>();
     } catch (const std::exception& e) {
-      std::cerr << fmt::format("pkusim validate: {} {} {} failed (exit {}): {}\n", twin,
-                               c.workload, c.variant, run.rc, e.what());
+      std::cerr << fmt::format("pkusim validate: {} {} {} failed (exit {}): {}\n", twin, c.workload,
+                               c.variant, run.rc, e.what());
       return kExitInternal;
     }
   }
@@ -259,15 +258,17 @@ int validate_main(const std::vector<std::string>& args) {
       for (size_t k; (k = next++) < traced.size();) {
         Case& c = cases[traced[k]];
         if (keep && std::filesystem::exists(c.trace)) continue;  // a kept trace is reused
-        const Captured t = capture({tracer, "-o", c.trace, twin, c.workload, c.variant, "--scale",
-                                    scale_text},
-                                   dir, fmt::format("trace-{}", traced[k]));
+        const Captured t =
+            capture({tracer, "-o", c.trace, twin, c.workload, c.variant, "--scale", scale_text},
+                    dir, fmt::format("trace-{}", traced[k]));
         if (t.rc != 0 || !std::filesystem::exists(c.trace))
-          errors[traced[k]] = fmt::format("{} failed (exit {}): {}", tracer, t.rc, first_line(t.err));
+          errors[traced[k]] =
+              fmt::format("{} failed (exit {}): {}", tracer, t.rc, first_line(t.err));
       }
     };
     std::vector<std::thread> threads;
-    for (unsigned t = 1; t < std::min<size_t>(jobs, traced.size()); ++t) threads.emplace_back(worker);
+    for (unsigned t = 1; t < std::min<size_t>(jobs, traced.size()); ++t)
+      threads.emplace_back(worker);
     worker();
     for (auto& t : threads) t.join();
     for (size_t i = 0; i < cases.size(); ++i) {
@@ -297,7 +298,8 @@ int validate_main(const std::vector<std::string>& args) {
   if (!keep) std::filesystem::remove_all(dir);
 
   // The table.
-  const std::string config_name = vm.count("config") ? vm["config"].as<std::string>() : "skylake-sp";
+  const std::string config_name =
+      vm.count("config") ? vm["config"].as<std::string>() : "skylake-sp";
   std::cout << fmt::format(
       "Native against simulated ({} at {} GHz); native: the fastest of {} runs, each paired with "
       "an unprotected run in the same process\n",
@@ -305,8 +307,8 @@ int validate_main(const std::vector<std::string>& args) {
   if (!vm.count("config"))
     std::cout << "(an uncalibrated preset: pkusim calibrate -o host.json, then -c host.json)\n";
   std::cout << fmt::format("\n{:<11} {:<14} {:>9} {:>22} {:>11} {:>15} {:>15} {:>9}\n", "workload",
-                           "variant", "switches", "native (median)", "simulated",
-                           "native/switch", "simulated/sw.", "sim/nat.");
+                           "variant", "switches", "native (median)", "simulated", "native/switch",
+                           "simulated/sw.", "sim/nat.");
   std::string csv =
       "workload,variant,operations,switches,native_ns,native_median_ns,native_none_ns,simulated_ns,"
       "native_overhead_per_switch_ns,simulated_overhead_per_switch_ns,ratio,native_missing,"
@@ -331,20 +333,23 @@ int validate_main(const std::vector<std::string>& args) {
         c.native_ns ? fmt::format("{} ({})", time_text(*c.native_ns), time_text(c.native_median))
                     : "missing";
     const uint64_t switches = c.native_ns ? c.native_switches : c.sim_switches;
-    std::cout << fmt::format("{:<11} {:<14} {:>9} {:>22} {:>11} {:>15} {:>15} {:>9}\n", c.workload,
-                             c.variant, switches, native, c.sim_ns ? time_text(*c.sim_ns) : "missing",
-                             nat ? time_text(*nat) : "", sim ? time_text(*sim) : "",
-                             has_ratio ? fmt::format("{:.2f}", ratio) : "");
+    std::cout << fmt::format(
+        "{:<11} {:<14} {:>9} {:>22} {:>11} {:>15} {:>15} {:>9}\n", c.workload, c.variant, switches,
+        native, c.sim_ns ? time_text(*c.sim_ns) : "missing", nat ? time_text(*nat) : "",
+        sim ? time_text(*sim) : "", has_ratio ? fmt::format("{:.2f}", ratio) : "");
     if (!c.native_missing.empty())
-      missing_notes.push_back(fmt::format("{} {} native: {}", c.workload, c.variant, c.native_missing));
+      missing_notes.push_back(
+          fmt::format("{} {} native: {}", c.workload, c.variant, c.native_missing));
     if (!c.sim_missing.empty())
-      missing_notes.push_back(fmt::format("{} {} simulated: {}", c.workload, c.variant, c.sim_missing));
+      missing_notes.push_back(
+          fmt::format("{} {} simulated: {}", c.workload, c.variant, c.sim_missing));
     const auto num = [](const std::optional<double>& v) { return v ? fmt::format("{}", *v) : ""; };
-    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.workload, c.variant, c.operations,
-                       switches, num(c.native_ns), c.native_ns ? fmt::format("{}", c.native_median) : "",
+    csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", c.workload, c.variant,
+                       c.operations, switches, num(c.native_ns),
+                       c.native_ns ? fmt::format("{}", c.native_median) : "",
                        c.native_ns ? fmt::format("{}", c.native_none) : "", num(c.sim_ns), num(nat),
-                       num(sim), has_ratio ? fmt::format("{}", ratio) : "", study::csv_field(c.native_missing),
-                       study::csv_field(c.sim_missing));
+                       num(sim), has_ratio ? fmt::format("{}", ratio) : "",
+                       study::csv_field(c.native_missing), study::csv_field(c.sim_missing));
   }
   std::cout << "\n(times are the measured part of each run; per switch: the run minus the "
                "unprotected one, over its protection switches)\n";
@@ -352,7 +357,8 @@ int validate_main(const std::vector<std::string>& args) {
   if (!ratios.empty()) {
     std::sort(ratios.begin(), ratios.end());
     std::cout << fmt::format(
-        "\nsimulated / native overhead per switch: {} cases, from {:.2f} to {:.2f} (median {:.2f})\n",
+        "\nsimulated / native overhead per switch: {} cases, from {:.2f} to {:.2f} (median "
+        "{:.2f})\n",
         ratios.size(), ratios.front(), ratios.back(), ratios[ratios.size() / 2]);
   }
   if (vm.count("csv")) write_output(vm["csv"].as<std::string>(), csv);
