@@ -606,8 +606,9 @@ class Fitter {
     }
     // The chase points are set, not simulated (a text trace cannot make a
     // load wait for the previous one): the level's latency in the model.
-    for (const auto& [path, index] : chase_set_) {
-      Compared& out = c_.points[index];
+    for (const auto& set : chase_set_) {
+      const std::string& path = set.first;  // not a structured binding: the lambda uses it
+      Compared& out = c_.points[set.second];
       const auto lat = [&](const sim::Config& c) {
         return path.empty() ? double(c.get_int("cache.llc.latency_cycles") +
                                      c.get_int("dram.latency_cycles"))
