@@ -72,7 +72,7 @@ bool Machine::access_page(uint64_t la, AccessKind kind, Outcome& out) {
     }
     const FaultOutcome f = kernel_.page_fault(current_, la, type, r.exception, r.error);
     if (f.resolved) {
-      if (hooks_) hooks_->fault_resolved(current_, la);
+      if (hooks_) hooks_->fault_resolved(current_, la, f.zero_page);
       continue;
     }
     if (cfg_.auto_map && auto_map(la, kind, f.si_code)) continue;

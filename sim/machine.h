@@ -109,8 +109,9 @@ class MachineHooks : public KernelObserver {
                           const mmu::TranslateResult& r) = 0;
   /// A successful access of one page part at physical address `pa`.
   virtual void accessed(unsigned tid, AccessKind kind, uint64_t pa) = 0;
-  /// The kernel resolved a page fault (demand paging, COW, spurious).
-  virtual void fault_resolved(unsigned tid, uint64_t la) = 0;
+  /// The kernel resolved a page fault (demand paging, COW, spurious);
+  /// `zero_page`: by mapping the shared zero page (no allocation).
+  virtual void fault_resolved(unsigned tid, uint64_t la, bool zero_page) = 0;
   /// The kernel delivered SIGSEGV.
   virtual void signal_delivered(unsigned tid, uint64_t la) = 0;
 };

@@ -29,11 +29,12 @@ class System::FunctionalHooks final : public System::Hooks {
   }
   void translated(unsigned, AccessKind, uint64_t, const mmu::TranslateResult&) override {}
   void accessed(unsigned, AccessKind, uint64_t) override {}
-  void fault_resolved(unsigned, uint64_t) override {}
+  void fault_resolved(unsigned, uint64_t, bool) override {}
   void signal_delivered(unsigned, uint64_t) override {}
   void mmap_lock(uint64_t, uint64_t) override {}
   void pte_written(uint64_t) override {}
   void pte_made_writable() override {}
+  void huge_leaf_changed() override {}
   void vma_op(VmaOp) override {}
   void local_flush(unsigned, uint64_t, bool) override {}
   void remote_flush(unsigned, unsigned, uint64_t, bool) override {}

@@ -25,6 +25,7 @@ struct Point {
   bool fit = false;
   std::string doubt;
   std::string params;  // the row's, "k=v k=v"
+  const Row* row = nullptr;
 };
 
 /// An active peer that took no shootdown: its vCPU was not running (KVM's
@@ -136,10 +137,13 @@ class Fitter {
     memory();
     single("kernel.syscall_cycles", "syscall", "getppid");
     mprotect_alone();
+    huge_leaves();
     vma_changes();
     mprotect_active();
     // After mprotect: a fault writes a PTE too (kernel.per_pte_cycles).
     single("kernel.minor_fault_cycles", "fault", "first write of a fresh 4 KiB page");
+    single("kernel.zero_page_fault_cycles", "fault-read",
+           "first read of a fresh 4 KiB page (the zero page)");
     single("kernel.signal_delivery_cycles", "sigsegv", "store to a read-only page");
     compare();
     return std::move(c_);
@@ -168,7 +172,7 @@ class Fitter {
     std::string params;
     for (const auto& [k, v] : row.params) params += (params.empty() ? "" : " ") + k + "=" + v;
     points_.push_back(
-        {std::move(group), std::move(label), std::move(probe), row.median, fit, "", params});
+        {std::move(group), std::move(label), std::move(probe), row.median, fit, "", params, &row});
     return points_.back();
   }
 
@@ -381,9 +385,10 @@ class Fitter {
     } else if (bench == "fault") {
       row = m_.find("fault", {{"access", "write"}, {"page_size", "4k"}});
       probe = fault_probe(64, true);
-      if (const Row* read = m_.find("fault", {{"access", "read"}, {"page_size", "4k"}}))
-        add("fault", "first read of a fresh 4 KiB page (zero page)", fault_probe(64, false), *read,
-            false);
+
+    } else if (bench == "fault-read") {
+      row = m_.find("fault", {{"access", "read"}, {"page_size", "4k"}});
+      probe = fault_probe(64, false);
     } else {
       row = m_.find("sigsegv", {{"cause", "prot"}});
       probe = sigsegv_probe(32);
@@ -392,7 +397,7 @@ class Fitter {
       note(fmt::format("{} kept: no {} measurement", path, bench));
       return;
     }
-    Point& p = add(bench, what, std::move(probe), *row, true);
+    Point& p = add(bench == "fault-read" ? "fault" : bench, what, std::move(probe), *row, true);
     fit({path}, {&p}, 5);
     record(path, fmt::format("{}: {}, {:.1f} ns", where_, what, row->median));
   }
@@ -421,6 +426,28 @@ class Fitter {
         "kernel.mmap_lock_cycles and kernel.per_vma_cycles keep the preset's nanoseconds: every "
         "measured call changes one VMA, so they cannot be told from kernel.flush_fixed_cycles, "
         "which takes the rest of the fixed part");
+  }
+
+  // 4a. The extra work of a huge-page entry, from mprotect(R) of THP without
+  // a peer (the probes map hugetlb pages, which the trace format has; Linux's
+  // THP path rewrites the PMD with change_huge_pmd, hugetlb's with
+  // hugetlb_change_protection: the same entry, other code).
+  void huge_leaves() {
+    std::vector<Point*> pts;
+    for (Point& p : points_)
+      if (p.group == "mprotect 2M" && p.row->param("peer") == "alone" &&
+          p.row->param("direction") == "r")
+        pts.push_back(&p);
+    if (pts.empty()) {
+      note("kernel.per_huge_leaf_cycles kept: no mprotect of transparent huge pages was measured");
+      return;
+    }
+    for (Point* p : pts) p->fit = true;
+    fit({"kernel.per_huge_leaf_cycles"}, pts, 4);
+    record("kernel.per_huge_leaf_cycles",
+           fmt::format("{}: mprotect(R) of 1 to {} transparent huge pages, no other thread, less "
+                       "what 4 KiB pages cost per entry (Gauss-Newton, {} points)",
+                       where_, max_huge_, pts.size()));
   }
 
   // 4b. The VMA work of a partial mprotect: a split, a merge.
@@ -502,6 +529,7 @@ class Fitter {
                         : peer_name == "active" ? Peer::kActive
                                                 : Peer::kBlocked;
       const uint64_t pages = std::stoull(r->param("pages"));
+      if (peer_name == "alone") max_huge_ = std::max(max_huge_, pages);
       Point& p = add("mprotect 2M",
                      fmt::format("{} huge {}, {}, {}", pages, pages == 1 ? "page" : "pages",
                                  peer_name == "alone" ? "alone" : peer_name + " peer",
@@ -646,7 +674,7 @@ class Fitter {
   std::string where_;
   std::deque<Point> points_;  // stable addresses
   std::vector<std::pair<std::string, size_t>> chase_set_;
-  uint64_t max_pages_ = 0;
+  uint64_t max_pages_ = 0, max_huge_ = 0;
 };
 
 }  // namespace

@@ -85,6 +85,8 @@ class KernelObserver {
   virtual void pte_written(uint64_t pa) = 0;
   /// mprotect made a PTE writable (can_change_pte_writable checked it).
   virtual void pte_made_writable() = 0;
+  /// mprotect rewrote a huge-page entry (a PMD or PUD leaf), after its pte_written.
+  virtual void huge_leaf_changed() = 0;
   virtual void vma_op(VmaOp op) = 0;
   /// One flush_tlb_mm_range, in Linux's order (native_flush_tlb_multi,
   /// kernel/smp.c smp_call_function_many_cond): the IPIs to the other cores
@@ -106,9 +108,10 @@ struct SyscallResult {
 
 /// Outcome of the kernel's page-fault handler.
 struct FaultOutcome {
-  bool resolved = false;  // retry the access
-  int si_code = 0;        // SIGSEGV si_code when not resolved
-  int pkey = -1;          // si_pkey for SEGV_PKUERR
+  bool resolved = false;   // retry the access
+  int si_code = 0;         // SIGSEGV si_code when not resolved
+  int pkey = -1;           // si_pkey for SEGV_PKUERR
+  bool zero_page = false;  // a read fault served by the shared zero page
 };
 
 struct KernelStats {

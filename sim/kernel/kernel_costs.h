@@ -40,6 +40,8 @@ struct KernelCosts {
   uint64_t ipi_handler_cycles;
   uint64_t ipi_ack_cycles;
   uint64_t minor_fault_cycles;
+  uint64_t zero_page_fault_cycles;
+  uint64_t per_huge_leaf_cycles;
   uint64_t populate_page_cycles;
   uint64_t signal_delivery_cycles;
 

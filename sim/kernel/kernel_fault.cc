@@ -55,7 +55,9 @@ FaultOutcome Kernel::page_fault(unsigned tid, uint64_t la, mmu::AccessType type,
   const uint64_t slot = leaf_slot(page, v->page, true);
   PagingEntry e{mem_.read64(slot)};
   if (!populated(e) || (v->hugetlb() && !e.page_size())) {
+    const uint64_t zero_maps = stats_.zero_page_maps;
     install_page(tid, *v, la, write);
+    out.zero_page = stats_.zero_page_maps != zero_maps;
     ++stats_.minor_faults;
   } else if (write && !e.writable()) {
     if (special(e)) {

@@ -32,6 +32,7 @@ int Kernel::change_protection(unsigned tid, Vma& v, uint8_t prot, uint8_t pkey, 
                                                     writable, old_e.dirty(), special(old_e))};
                   write_pte(slot, new_e.raw);
                   ++stats_.ptes_changed;
+                  if (size != isa::PageSize::k4K && observer_) observer_->huge_leaf_changed();
                   if (new_e.writable() && !old_e.writable()) {
                     ++stats_.ptes_made_writable;
                     if (observer_) observer_->pte_made_writable();

@@ -68,10 +68,11 @@ class System::TimingHooks final : public System::Hooks {
     advance(Stall::kMemory, cycles);
   }
 
-  void fault_resolved(unsigned, uint64_t la) override {
+  void fault_resolved(unsigned, uint64_t la, bool zero_page) override {
     if (s_.fast_forward_) return;
     wait_for_writer(la);
-    advance(Stall::kPageFault, s_.p_.kernel.minor_fault_cycles);
+    advance(Stall::kPageFault,
+            zero_page ? s_.p_.kernel.zero_page_fault_cycles : s_.p_.kernel.minor_fault_cycles);
     ctx.serialize_after = true;
   }
   void signal_delivered(unsigned, uint64_t la) override {
@@ -143,6 +144,10 @@ class System::TimingHooks final : public System::Hooks {
   void pte_made_writable() override {
     if (s_.fast_forward_) return;
     advance(ctx.kernel, s_.p_.kernel.pte_writable_cycles);
+  }
+  void huge_leaf_changed() override {
+    if (s_.fast_forward_) return;
+    advance(ctx.kernel, s_.p_.kernel.per_huge_leaf_cycles);
   }
   void vma_op(VmaOp op) override {
     if (s_.fast_forward_) return;
