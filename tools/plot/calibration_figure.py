@@ -95,8 +95,8 @@ def draw_figure(rows, prefix, title):
     left.legend(fontsize=7.5, loc="upper left")
     left.grid(True, which="both", alpha=0.25)
 
-    others = [r for r in rows if r["group"] in ("memory", "syscall", "fault", "sigsegv")
-              and r["host_ns"] > 0]
+    groups = ("memory", "syscall", "mprotect (VMA)", "fault", "sigsegv")
+    others = [r for r in rows if r["group"] in groups and r["host_ns"] > 0]
     labels = [r["point"] for r in others]
     y = range(len(others))
     right.barh([i + 0.2 for i in y], [r["calibrated_ns"] / r["host_ns"] for r in others],
@@ -116,7 +116,7 @@ def draw_figure(rows, prefix, title):
     right.set_xticklabels([f"{t:g}" for t in ticks])
     right.minorticks_off()
     right.set_xlabel("prediction / measurement (dotted: ±25%)")
-    right.set_title("memory, system call, faults")
+    right.set_title("memory, system call, VMA changes, faults")
     right.legend(fontsize=7.5, loc="lower right")
     right.grid(True, axis="x", alpha=0.25)
     if title:

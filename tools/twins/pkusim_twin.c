@@ -33,13 +33,15 @@
  * protected in turn over the same memory (the pages' placement by the host,
  * which in a VM changes a run's memory costs by up to 2x from one process to
  * the next, is then common to both), and ns, ns_median, ns_max and ns_none,
- * ns_none_median, ns_none_max give the fastest, median and slowest of each. Exit codes: 0 ok, 2 usage, 3 the host cannot run the
- * variant (no protection keys: the message says why), 1 a failed call.
+ * ns_none_median, ns_none_max give the fastest, median and slowest of each. Exit codes: 0 ok, 2
+ * usage, 3 the host cannot run the variant (no protection keys: the message says why), 1 a failed
+ * call.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +132,8 @@ static void protect(void *addr, size_t len, int rights) {
   }
 }
 
-static void open_region(void *addr, size_t len) {
+/* Opens [addr, addr+len) (`open`) or closes it to `rights`: one switch. */
+static void switch_region(void *addr, size_t len, bool open, int rights) {
   void *lo;
   size_t n;
   page_range(addr, len, &lo, &n);
@@ -138,41 +141,26 @@ static void open_region(void *addr, size_t len) {
     case kNone:
       return;
     case kMprotect:
-      if (mprotect(lo, n, PROT_READ | PROT_WRITE) != 0) die("mprotect");
+      if (mprotect(lo, n, open ? PROT_READ | PROT_WRITE : closed_prot(rights)) != 0)
+        die("mprotect");
       break;
     case kPkeyMprotect:
-      if (pkey_mprotect(lo, n, PROT_READ | PROT_WRITE, 0) != 0) die("pkey_mprotect");
+      if (pkey_mprotect(lo, n, PROT_READ | PROT_WRITE, open ? 0 : key) != 0) die("pkey_mprotect");
       break;
     case kWrpkru:
-      pkey_set(key, 0);
+      pkey_set(key, open ? 0 : (unsigned)rights);
       break;
   }
   ++switches;
 }
-
+static void open_region(void *addr, size_t len) { switch_region(addr, len, true, 0); }
 static void close_region(void *addr, size_t len, int rights) {
-  void *lo;
-  size_t n;
-  page_range(addr, len, &lo, &n);
-  switch (variant) {
-    case kNone:
-      return;
-    case kMprotect:
-      if (mprotect(lo, n, closed_prot(rights)) != 0) die("mprotect");
-      break;
-    case kPkeyMprotect:
-      if (pkey_mprotect(lo, n, PROT_READ | PROT_WRITE, key) != 0) die("pkey_mprotect");
-      break;
-    case kWrpkru:
-      pkey_set(key, (unsigned)rights);
-      break;
-  }
-  ++switches;
+  switch_region(addr, len, false, rights);
 }
 
 static void *map(size_t bytes) {
-  void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
+  void *p =
+      mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) die("mmap");
   madvise(p, bytes, MADV_NOHUGEPAGE); /* 4 KiB pages, as the study's default */
   return p;
@@ -211,7 +199,7 @@ static Protected crypto_setup(void) {
   ck_input = map(kRing);
   ck_output = map(kRing);
   for (unsigned i = 0; i < kSchedule; ++i) ck_secret[i] = (uint8_t)(i * 7 + 1); /* expansion */
-  for (size_t i = 0; i < kRing; i += kPage) ck_input[i] = ck_output[i] = 1;       /* touch */
+  for (size_t i = 0; i < kRing; i += kPage) ck_input[i] = ck_output[i] = 1;     /* touch */
   return (Protected){ck_secret, kSchedule, PKEY_DISABLE_ACCESS};
 }
 
@@ -460,8 +448,9 @@ int main(int argc, char **argv) {
     }
   }
   if (w < 0 || v < 0 || !(scale > 0 && scale <= 1000) || paired < 0 || paired > 1000) {
-    fprintf(stderr, "pkusim-twin: unknown workload or variant (%s %s), or --scale outside "
-                    "(0, 1000] or --paired outside 0 to 1000\n",
+    fprintf(stderr,
+            "pkusim-twin: unknown workload or variant (%s %s), or --scale outside "
+            "(0, 1000] or --paired outside 0 to 1000\n",
             argv[1], argv[2]);
     return 2;
   }
@@ -476,10 +465,11 @@ int main(int argc, char **argv) {
     /* One run: the one pkusim-trace-program traces. */
     protect(prot.region, prot.len, prot.rights);
     const double ns = timed(loops[w]);
-    printf("{\"workload\":\"%s\",\"variant\":\"%s\",\"operations\":%llu,\"switches\":%llu,"
-           "\"ns\":%.0f,\"checksum\":%llu}\n",
-           workloads[w], kVariants[v], (unsigned long long)ops, (unsigned long long)switches, ns,
-           (unsigned long long)(checksum + work_acc));
+    printf(
+        "{\"workload\":\"%s\",\"variant\":\"%s\",\"operations\":%llu,\"switches\":%llu,"
+        "\"ns\":%.0f,\"checksum\":%llu}\n",
+        workloads[w], kVariants[v], (unsigned long long)ops, (unsigned long long)switches, ns,
+        (unsigned long long)(checksum + work_acc));
     return 0;
   }
   /* Paired: the unprotected and the protected loop alternately in the same
@@ -501,11 +491,12 @@ int main(int argc, char **argv) {
   }
   qsort(none, (size_t)paired, sizeof *none, by_value);
   qsort(with, (size_t)paired, sizeof *with, by_value);
-  printf("{\"workload\":\"%s\",\"variant\":\"%s\",\"operations\":%llu,\"switches\":%llu,"
-         "\"runs\":%ld,\"ns\":%.0f,\"ns_median\":%.0f,\"ns_max\":%.0f,"
-         "\"ns_none\":%.0f,\"ns_none_median\":%.0f,\"ns_none_max\":%.0f,\"checksum\":%llu}\n",
-         workloads[w], kVariants[v], (unsigned long long)ops, (unsigned long long)per_run, paired,
-         with[0], with[paired / 2], with[paired - 1], none[0], none[paired / 2], none[paired - 1],
-         (unsigned long long)(checksum + work_acc));
+  printf(
+      "{\"workload\":\"%s\",\"variant\":\"%s\",\"operations\":%llu,\"switches\":%llu,"
+      "\"runs\":%ld,\"ns\":%.0f,\"ns_median\":%.0f,\"ns_max\":%.0f,"
+      "\"ns_none\":%.0f,\"ns_none_median\":%.0f,\"ns_none_max\":%.0f,\"checksum\":%llu}\n",
+      workloads[w], kVariants[v], (unsigned long long)ops, (unsigned long long)per_run, paired,
+      with[0], with[paired / 2], with[paired - 1], none[0], none[paired / 2], none[paired - 1],
+      (unsigned long long)(checksum + work_acc));
   return 0;
 }
