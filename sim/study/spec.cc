@@ -149,7 +149,8 @@ std::vector<std::string> split_params(const std::string& params) {
 
 }  // namespace
 
-Study parse_study(const std::string& text, const std::string& origin, const std::string& dir) {
+Study parse_study(const std::string& text, const std::string& origin, const std::string& dir,
+                  const std::string& config) {
   const Reader r(origin);
   json j;
   try {
@@ -158,6 +159,11 @@ Study parse_study(const std::string& text, const std::string& origin, const std:
     r.fail("", fmt::format("not valid JSON: {}", e.what()));
   }
   r.keys(j, "", {"title", "intro", "config", "set", "experiments"}, {"experiments"});
+  if (!config.empty()) {
+    // Named from the command line: a file is relative to the current folder.
+    const bool preset = !sim::preset_text(config).empty();
+    j["config"] = preset ? config : std::filesystem::absolute(config).string();
+  }
   Study s;
   s.origin = origin;
   s.title = j.contains("title") ? r.string(j["title"], "title") : "pkusim study";
@@ -366,7 +372,7 @@ Study parse_study(const std::string& text, const std::string& origin, const std:
   return s;
 }
 
-Study load_study(const std::string& path) {
+Study load_study(const std::string& path, const std::string& config) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw sim::ConfigError(path, "", "is a directory (expected a study spec, a JSON file)");
@@ -376,7 +382,7 @@ Study load_study(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   const std::filesystem::path p(path);
-  return parse_study(ss.str(), path, p.has_parent_path() ? p.parent_path().string() : ".");
+  return parse_study(ss.str(), path, p.has_parent_path() ? p.parent_path().string() : ".", config);
 }
 
 }  // namespace pkusim::study

@@ -63,10 +63,13 @@ struct Study {
 };
 
 /// Parses and expands the spec `text` (from `origin`; `dir` resolves a
-/// config file named relatively). Throws sim::ConfigError.
-Study parse_study(const std::string& text, const std::string& origin, const std::string& dir);
+/// config file named relatively). A non-empty `config` replaces the spec's
+/// base configuration (a preset name or a file, e.g. pkusim calibrate's
+/// overlay); its own `set` still applies. Throws sim::ConfigError.
+Study parse_study(const std::string& text, const std::string& origin, const std::string& dir,
+                  const std::string& config = "");
 /// Reads and parses the spec file `path`.
-Study load_study(const std::string& path);
+Study load_study(const std::string& path, const std::string& config = "");
 /// The bundled spec (configs/study/default.json, built in).
 std::string_view bundled_spec_text();
 inline constexpr const char* kBundledSpecName = "configs/study/default.json";

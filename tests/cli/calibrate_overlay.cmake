@@ -29,3 +29,13 @@ string(FIND "${out}" "source of this value: measured on AMD EPYC" pos)
 if(NOT rc EQUAL 0 OR pos EQUAL -1)
   message(FATAL_ERROR "config describe -c overlay (${rc}) shows no measured source:\n${err}")
 endif()
+# The study runs on the overlay with -c (the spec's own config replaced).
+file(REMOVE_RECURSE ${WORK}/study-on-overlay)
+execute_process(COMMAND ${PKUSIM} study tests/study/small.json -c ${overlay} --no-plots -q
+                        -o ${WORK}/study-on-overlay
+                WORKING_DIRECTORY ${SOURCE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+file(READ ${WORK}/study-on-overlay/summary.txt summary)
+string(FIND "${summary}" "runs on ${overlay}," pos)
+if(NOT rc EQUAL 0 OR pos EQUAL -1)
+  message(FATAL_ERROR "study -c overlay (${rc}) did not run on it:\n${summary}\n${err}")
+endif()

@@ -46,17 +46,20 @@ int study_main(const std::vector<std::string>& args) {
       "runs at a time (0: one per hardware thread)")(
       "no-plots", "write results and reports but draw no figures (no matplotlib needed)")(
       "plan", "list the runs the spec expands into, and run nothing")(
-      "quiet,q", "print nothing but errors")("input", po::value<std::vector<std::string>>(),
-                                             "the study spec");
+      "config,c", po::value<std::string>(),
+      "run on this configuration instead of the spec's: a preset, or a file such as the "
+      "overlay of pkusim calibrate")("quiet,q", "print nothing but errors")(
+      "input", po::value<std::vector<std::string>>(), "the study spec");
   const po::variables_map vm = parse("study", opts, args);
   if (help(vm, opts, kUsage)) return kExitOk;
   const auto inputs =
       vm.count("input") ? vm["input"].as<std::vector<std::string>>() : std::vector<std::string>{};
   if (inputs.size() > 1) throw UsageError("pkusim study: expected at most one SPEC");
+  const std::string config = vm.count("config") ? vm["config"].as<std::string>() : "";
   const study::Study s = inputs.empty()
                              ? study::parse_study(std::string(study::bundled_spec_text()),
-                                                  study::kBundledSpecName, ".")
-                             : study::load_study(inputs[0]);
+                                                  study::kBundledSpecName, ".", config)
+                             : study::load_study(inputs[0], config);
   const bool quiet = vm.count("quiet") > 0;
   if (vm.count("plan")) {
     for (const auto& run : s.runs) {
