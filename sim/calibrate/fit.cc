@@ -136,6 +136,9 @@ class Fitter {
     clock();
     memory();
     single("kernel.syscall_cycles", "syscall", "getppid");
+    single("core.wrpkru_latency_cycles", "wrpkru",
+           "WRPKRU in a tight loop, key 1 denied and allowed in turn");
+    single("core.rdpkru_latency_cycles", "rdpkru", "RDPKRU in a tight loop");
     mprotect_alone();
     huge_leaves();
     vma_changes();
@@ -386,6 +389,12 @@ class Fitter {
       row = m_.find("fault", {{"access", "write"}, {"page_size", "4k"}});
       probe = fault_probe(64, true);
 
+    } else if (bench == "wrpkru") {
+      row = m_.find("wrpkru", {{"pattern", "toggle"}});
+      probe = pkru_probe(256, false);
+    } else if (bench == "rdpkru") {
+      row = m_.find("rdpkru", {});
+      probe = pkru_probe(256, true);
     } else if (bench == "fault-read") {
       row = m_.find("fault", {{"access", "read"}, {"page_size", "4k"}});
       probe = fault_probe(64, false);
@@ -394,7 +403,12 @@ class Fitter {
       probe = sigsegv_probe(32);
     }
     if (!row) {
-      note(fmt::format("{} kept: no {} measurement", path, bench));
+      const std::string why = [&] {
+        for (const Missing& x : m_.missing)
+          if (x.bench == bench) return x.why;
+        return std::string("not measured");
+      }();
+      note(fmt::format("{} kept: no {} measurement ({})", path, bench, why));
       return;
     }
     Point& p = add(bench == "fault-read" ? "fault" : bench, what, std::move(probe), *row, true);

@@ -12,7 +12,8 @@
 //      plateaus, the miss parallelism (core.l1d_mshrs) and the extra cost of
 //      a walk (mmu.walk_extra_cycles) fitted to the independent random loads
 //      over 1 GiB with huge pages and with 4 KiB pages;
-//   3. the null system call;
+//   3. the null system call; WRPKRU and RDPKRU in a tight loop, when the
+//      host has PKU;
 //   4. mprotect without a peer: the fixed part of the flush routine, the
 //      per-PTE and made-writable costs, INVLPG and the full flush, by
 //      bounded linear least squares on the relative errors of every size

@@ -56,6 +56,15 @@ Probe split_probe(bool merge) {
   return {std::move(t), Timed::kMprotectCycles, 1};
 }
 
+Probe pkru_probe(unsigned n, bool rdpkru) {
+  // hostbench's loop: key 1's access denied and allowed in turn.
+  std::string t = "pkutrace 1\npkey_alloc\nroi begin\n";
+  for (unsigned i = 0; i < n; ++i)
+    t += rdpkru ? "rdpkru\n" : (i % 2 ? "wrpkru 0x55555550\n" : "wrpkru 0x55555554\n");
+  t += "roi end\n";
+  return {std::move(t), Timed::kTotalCycles, double(n)};
+}
+
 Probe syscall_probe(unsigned n) {
   std::string t = "pkutrace 1\nsyscall\nroi begin\n";
   for (unsigned i = 0; i < n; ++i) t += "syscall\n";

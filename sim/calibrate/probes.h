@@ -30,6 +30,8 @@ Probe mprotect_probe(uint64_t pages, bool huge, Peer peer, bool rw);
 /// (`merge` false: the VMA splits in three), or mprotect(R) of it again
 /// (`merge`: the three merge back).
 Probe split_probe(bool merge);
+/// `n` WRPKRUs in a row, alternating two values (`rdpkru`: `n` RDPKRUs).
+Probe pkru_probe(unsigned n, bool rdpkru);
 /// `n` null system calls.
 Probe syscall_probe(unsigned n);
 /// The first write (or read) of `n` fresh 4 KiB pages.

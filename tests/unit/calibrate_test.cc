@@ -171,7 +171,8 @@ TEST_CASE("the fit finds again the kernel costs that produced the measurements",
         "kernel.flush_fixed_cycles=2500", "kernel.per_pte_cycles=120",
         "kernel.pte_writable_cycles=30", "kernel.invlpg_cycles=200", "kernel.full_flush_cycles=900",
         "kernel.ipi_delivery_cycles=20000", "kernel.vma_split_cycles=2000",
-        "kernel.vma_merge_cycles=1800"})
+        "kernel.vma_merge_cycles=1800", "core.wrpkru_latency_cycles=60",
+        "core.rdpkru_latency_cycles=5"})
     truth.set(s);
   truth.validate();
   const double ghz = 2.6;  // the preset's: its other kernel costs stay as they are
@@ -204,6 +205,8 @@ TEST_CASE("the fit finds again the kernel costs that produced the measurements",
   row("syscall", {{"call", "getppid"}}, calibrate::syscall_probe(64));
   row("fault", {{"access", "write"}, {"page_size", "4k"}}, calibrate::fault_probe(64, true));
   row("sigsegv", {{"cause", "prot"}}, calibrate::sigsegv_probe(32));
+  row("wrpkru", {{"pattern", "toggle"}}, calibrate::pkru_probe(256, false));
+  row("rdpkru", {}, calibrate::pkru_probe(256, true));
   row("mprotect_split", {{"op", "split"}, {"page_size", "4k"}}, calibrate::split_probe(false));
   row("mprotect_split", {{"op", "merge"}, {"page_size", "4k"}}, calibrate::split_probe(true));
   for (const uint64_t pages : {1, 2, 8, 32, 33, 34, 64, 512}) {
@@ -236,6 +239,8 @@ TEST_CASE("the fit finds again the kernel costs that produced the measurements",
   near("kernel.full_flush_cycles", 900, 30);
   near("kernel.ipi_delivery_cycles", 20000, 60);
   near("kernel.vma_split_cycles", 2000, 5);
+  near("core.wrpkru_latency_cycles", 60, 1);
+  near("core.rdpkru_latency_cycles", 5, 1);
   near("kernel.vma_merge_cycles", 1800, 5);
   for (const calibrate::Compared& p : c.points) {
     INFO(p.group << " " << p.label);
