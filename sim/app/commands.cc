@@ -19,10 +19,10 @@ Command calibrate_command();
 Command validate_command();
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> list = {study_command(),   run_command(),    compare_command(),
-                                            sweep_command(),   plot_command(),   calibrate_command(), validate_command(), check_command(),
-                                            gen_command(),     bench_command(),  cachesim_command(),
-                                            convert_command(), config_command(), stats_command()};
+  static const std::vector<Command> list = {
+      study_command(),     run_command(),      compare_command(), sweep_command(), plot_command(),
+      calibrate_command(), validate_command(), check_command(),   gen_command(),   bench_command(),
+      cachesim_command(),  convert_command(),  config_command(),  stats_command()};
   return list;
 }
 

@@ -182,6 +182,20 @@ std::string plot_tools_dir() {
   return PKUSIM_PLOT_DIR;
 }
 
+std::string tool_path(const char* env, const char* built, const char* name) {
+  if (const char* p = std::getenv(env); p && *p) return p;
+  std::error_code ec;
+  if (built && *built && std::filesystem::exists(built, ec)) return built;
+  return name;
+}
+
+std::string time_text(double ns) {
+  if (ns >= 1e6) return fmt::format("{:.2f} ms", ns / 1e6);
+  if (ns >= 1e3) return fmt::format("{:.2f} us", ns / 1e3);
+  if (ns >= 10) return fmt::format("{:.1f} ns", ns);
+  return fmt::format("{:.2f} ns", ns);
+}
+
 int run_process(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));

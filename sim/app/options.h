@@ -68,6 +68,11 @@ class Heartbeat final : public sim::RunObserver {
 std::string python_interpreter();
 /// tools/plot of the source tree pkusim was built from, or $PKUSIM_PLOT_DIR.
 std::string plot_tools_dir();
+/// A helper program: $ENV if set, else `built` (the path CMake built it at)
+/// if it exists, else `name` on PATH.
+std::string tool_path(const char* env, const char* built, const char* name);
+/// A time for people: "12.3 ns", "4.56 us", "7.89 ms".
+std::string time_text(double ns);
 /// Runs `args` (no shell) and returns its exit status (127: could not start).
 int run_process(const std::vector<std::string>& args);
 

@@ -135,19 +135,22 @@ class Fitter {
   Calibration run() {
     clock();
     memory();
-    single("kernel.syscall_cycles", "syscall", "getppid");
-    single("core.wrpkru_latency_cycles", "wrpkru",
+    single("kernel.syscall_cycles", "syscall", {}, syscall_probe(64), "getppid");
+    single("core.wrpkru_latency_cycles", "wrpkru", {{"pattern", "toggle"}}, pkru_probe(256, false),
            "WRPKRU in a tight loop, key 1 denied and allowed in turn");
-    single("core.rdpkru_latency_cycles", "rdpkru", "RDPKRU in a tight loop");
+    single("core.rdpkru_latency_cycles", "rdpkru", {}, pkru_probe(256, true),
+           "RDPKRU in a tight loop");
     mprotect_alone();
     huge_leaves();
     vma_changes();
     mprotect_active();
     // After mprotect: a fault writes a PTE too (kernel.per_pte_cycles).
-    single("kernel.minor_fault_cycles", "fault", "first write of a fresh 4 KiB page");
-    single("kernel.zero_page_fault_cycles", "fault-read",
-           "first read of a fresh 4 KiB page (the zero page)");
-    single("kernel.signal_delivery_cycles", "sigsegv", "store to a read-only page");
+    single("kernel.minor_fault_cycles", "fault", {{"access", "write"}, {"page_size", "4k"}},
+           fault_probe(64, true), "first write of a fresh 4 KiB page");
+    single("kernel.zero_page_fault_cycles", "fault", {{"access", "read"}, {"page_size", "4k"}},
+           fault_probe(64, false), "first read of a fresh 4 KiB page (the zero page)");
+    single("kernel.signal_delivery_cycles", "sigsegv", {{"cause", "prot"}}, sigsegv_probe(32),
+           "store to a read-only page");
     compare();
     return std::move(c_);
   }
@@ -378,40 +381,20 @@ class Fitter {
     say(fmt::format("miss buffers {}", best));
   }
 
-  // 3. One parameter, one measurement.
-  void single(const std::string& path, const std::string& bench, const std::string& what) {
-    const Row* row = nullptr;
-    Probe probe;
-    if (bench == "syscall") {
-      row = m_.find("syscall", {});
-      probe = syscall_probe(64);
-    } else if (bench == "fault") {
-      row = m_.find("fault", {{"access", "write"}, {"page_size", "4k"}});
-      probe = fault_probe(64, true);
-
-    } else if (bench == "wrpkru") {
-      row = m_.find("wrpkru", {{"pattern", "toggle"}});
-      probe = pkru_probe(256, false);
-    } else if (bench == "rdpkru") {
-      row = m_.find("rdpkru", {});
-      probe = pkru_probe(256, true);
-    } else if (bench == "fault-read") {
-      row = m_.find("fault", {{"access", "read"}, {"page_size", "4k"}});
-      probe = fault_probe(64, false);
-    } else {
-      row = m_.find("sigsegv", {{"cause", "prot"}});
-      probe = sigsegv_probe(32);
-    }
+  // 3. One parameter, one measurement: the row of `bench` whose params
+  // include `match`, predicted by `probe`.
+  void single(const std::string& path, const std::string& bench,
+              const std::map<std::string, std::string>& match, Probe probe,
+              const std::string& what) {
+    const Row* row = m_.find(bench, match);
     if (!row) {
-      const std::string why = [&] {
-        for (const Missing& x : m_.missing)
-          if (x.bench == bench) return x.why;
-        return std::string("not measured");
-      }();
+      std::string why = "not measured";
+      for (const Missing& x : m_.missing)
+        if (x.bench == bench) why = x.why;
       note(fmt::format("{} kept: no {} measurement ({})", path, bench, why));
       return;
     }
-    Point& p = add(bench == "fault-read" ? "fault" : bench, what, std::move(probe), *row, true);
+    Point& p = add(bench, what, std::move(probe), *row, true);
     fit({path}, {&p}, 5);
     record(path, fmt::format("{}: {}, {:.1f} ns", where_, what, row->median));
   }

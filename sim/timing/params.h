@@ -14,7 +14,8 @@
 namespace pkusim::sim {
 
 /// system.cores, system.frequency_ghz, system.quantum_records and the
-/// timing of the MMU (tlb.stlb_latency_cycles, mmu.walkers, mmu.walk_extra_cycles, mmu.walk_entry_level).
+/// timing of the MMU (tlb.stlb_latency_cycles, mmu.walkers, mmu.walk_extra_cycles,
+/// mmu.walk_entry_level).
 struct SystemParams {
   unsigned cores;
   double frequency_ghz;

@@ -27,11 +27,11 @@
  * or a store when STORE) trapped. Valgrind's lackey logs an access after it
  * is made, so one that faults is missing from the trace: this mark puts it
  * back, where the handler starts, for pkusim to fault it again. */
-#define PKUSIM_TRAPPED(addr, size, store)                                              \
-  do {                                                                                 \
-    if (RUNNING_ON_VALGRIND)                                                           \
-      VALGRIND_PRINTF("PKUSIM trap %s %lx %u\n", (store) ? "store" : "load",           \
-                      (unsigned long)(addr), (unsigned)(size));                        \
+#define PKUSIM_TRAPPED(addr, size, store)                                    \
+  do {                                                                       \
+    if (RUNNING_ON_VALGRIND)                                                 \
+      VALGRIND_PRINTF("PKUSIM trap %s %lx %u\n", (store) ? "store" : "load", \
+                      (unsigned long)(addr), (unsigned)(size));              \
   } while (0)
 
 #endif

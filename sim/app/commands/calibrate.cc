@@ -31,20 +31,6 @@ constexpr const char* kUsage =
     "  measurement (--from), fits the kernel and memory costs, and writes an overlay\n"
     "  that loads with -c. Example: pkusim calibrate -o host.json && pkusim study -c host.json";
 
-std::string hostbench_path() {
-  if (const char* p = std::getenv("PKUSIM_HOSTBENCH"); p && *p) return p;
-  if (std::string built = PKUSIM_HOSTBENCH; !built.empty() && std::filesystem::exists(built))
-    return built;
-  return "pkusim-hostbench";
-}
-
-std::string time_text(double ns) {
-  if (ns >= 1e6) return fmt::format("{:.2f} ms", ns / 1e6);
-  if (ns >= 1e3) return fmt::format("{:.2f} us", ns / 1e3);
-  if (ns >= 10) return fmt::format("{:.1f} ns", ns);
-  return fmt::format("{:.2f} ns", ns);
-}
-
 std::string percent(double rel) { return fmt::format("{:+.0f}%", 100 * rel); }
 
 void print_table(const calibrate::Calibration& c, const calibrate::Measurements& m) {
@@ -143,7 +129,8 @@ int calibrate_main(const std::vector<std::string>& args) {
     const std::string raw = vm.count("save")
                                 ? vm["save"].as<std::string>()
                                 : fmt::format("{}/pkusim-hostbench.{}.json", dir, ::getpid());
-    std::vector<std::string> argv = {hostbench_path(), "-o", raw};
+    std::vector<std::string> argv = {
+        tool_path("PKUSIM_HOSTBENCH", PKUSIM_HOSTBENCH, "pkusim-hostbench"), "-o", raw};
     if (vm.count("quick")) argv.push_back("--quick");
     progress(fmt::format("measuring the host: {}{} (its table follows)", argv[0],
                          vm.count("quick") ? " --quick" : ""));

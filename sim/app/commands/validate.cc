@@ -52,12 +52,6 @@ constexpr const char* kUsage =
 const std::vector<std::string> kWorkloads = {"crypto-key", "kv-store", "watchpoint"};
 const std::vector<std::string> kVariantList = {"none", "mprotect", "pkey_mprotect", "wrpkru"};
 
-std::string tool(const char* env, const char* built, const char* name) {
-  if (const char* p = std::getenv(env); p && *p) return p;
-  if (std::string b = built; !b.empty() && std::filesystem::exists(b)) return b;
-  return name;
-}
-
 struct Captured {
   int rc = 127;
   std::string out, err;
@@ -138,12 +132,6 @@ struct Case {
   std::string sim_missing;
 };
 
-std::string time_text(double ns) {
-  if (ns >= 1e6) return fmt::format("{:.2f} ms", ns / 1e6);
-  if (ns >= 1e3) return fmt::format("{:.2f} us", ns / 1e3);
-  return fmt::format("{:.0f} ns", ns);
-}
-
 int validate_main(const std::vector<std::string>& args) {
   po::options_description opts("options");
   add_config_options(opts);
@@ -180,8 +168,9 @@ int validate_main(const std::vector<std::string>& args) {
   unsigned jobs = vm["jobs"].as<unsigned>();
   if (jobs == 0) jobs = std::max(1u, std::thread::hardware_concurrency());
 
-  const std::string twin = tool("PKUSIM_TWIN", PKUSIM_TWIN, "pkusim-twin");
-  const std::string tracer = tool("PKUSIM_TRACE_PROGRAM", PKUSIM_TRACER, "pkusim-trace-program");
+  const std::string twin = tool_path("PKUSIM_TWIN", PKUSIM_TWIN, "pkusim-twin");
+  const std::string tracer =
+      tool_path("PKUSIM_TRACE_PROGRAM", PKUSIM_TRACER, "pkusim-trace-program");
   std::filesystem::path dir;
   const bool keep = vm.count("keep") > 0;
   if (keep) {
