@@ -295,9 +295,9 @@ int validate_main(const std::vector<std::string>& args) {
       config_name, cfg.get_float("system.frequency_ghz"), repeat);
   if (!vm.count("config"))
     std::cout << "(an uncalibrated preset: pkusim calibrate -o host.json, then -c host.json)\n";
-  std::cout << fmt::format("\n{:<11} {:<14} {:>9} {:>22} {:>11} {:>15} {:>15} {:>9}\n", "workload",
-                           "variant", "switches", "native (median)", "simulated", "native/switch",
-                           "simulated/sw.", "sim/nat.");
+  std::cout << fmt::format("\n{:<11} {:<14} {:>9} {:>25} {:>11} {:>15} {:>15} {:>9}\n", "workload",
+                           "variant", "switches", "native fastest (median)", "simulated",
+                           "native/switch", "simulated/sw.", "sim/nat.");
   std::string csv =
       "workload,variant,operations,switches,native_ns,native_median_ns,native_none_ns,simulated_ns,"
       "native_overhead_per_switch_ns,simulated_overhead_per_switch_ns,ratio,native_missing,"
@@ -323,7 +323,7 @@ int validate_main(const std::vector<std::string>& args) {
                     : "missing";
     const uint64_t switches = c.native_ns ? c.native_switches : c.sim_switches;
     std::cout << fmt::format(
-        "{:<11} {:<14} {:>9} {:>22} {:>11} {:>15} {:>15} {:>9}\n", c.workload, c.variant, switches,
+        "{:<11} {:<14} {:>9} {:>25} {:>11} {:>15} {:>15} {:>9}\n", c.workload, c.variant, switches,
         native, c.sim_ns ? time_text(*c.sim_ns) : "missing", nat ? time_text(*nat) : "",
         sim ? time_text(*sim) : "", has_ratio ? fmt::format("{:.2f}", ratio) : "");
     if (!c.native_missing.empty())
