@@ -317,14 +317,15 @@ void System::phase_change() {
 }
 
 bool System::step(Process& p) {
-  isa::Instr rec;
-  if (stopped_ || !p.reader->next(rec)) {
+  const isa::Instr* next = stopped_ ? nullptr : p.reader->pull();
+  if (!next) {
     if (!stopped_ && p.machine->stats().records == 0 && p.expectations == 0 && !p.roi_begun) {
       trace_error(p, "the trace holds no records");
     }
     p.done = true;
     return false;
   }
+  const isa::Instr& rec = *next;
   Machine& m = *p.machine;
   switch (rec.op) {
     case isa::Op::kExpect:

@@ -113,6 +113,23 @@ struct Ctx {
   uint64_t ack_max = 0;
   bool holds_lock = false;  // took mmap_lock: released when the call ends
   uint64_t lock_start = 0, lock_lo = 0, lock_hi = 0;
+
+  /// Starts the next instruction, dispatched at `at`: as `*this = Ctx{...}`,
+  /// field by field (the aggregate assignment compiles to a string store of
+  /// 176 bytes, about 3% of a replay).
+  void start(System::Core* c, CoreTiming* t, uint64_t at) {
+    core = c;
+    timing = t;
+    cursor = at;
+    lat.clear();
+    kernel = Stall::kSyscall;
+    serialize_after = false;
+    pending_entry = 0;
+    ipis = 0;
+    ack_max = 0;
+    holds_lock = false;
+    lock_start = lock_lo = lock_hi = 0;
+  }
 };
 
 /// The timing mode's hooks (timing/timing.cc).

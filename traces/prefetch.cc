@@ -68,21 +68,26 @@ void PrefetchSource::work() {
 }
 
 bool PrefetchSource::next(isa::Instr& out) {
-  if (current_ && pos_ < current_->count) {
-    // The records were written on another core: ask for them ahead.
-    if (pos_ + 16 < current_->count) __builtin_prefetch(&current_->records[pos_ + 16]);
-    out = current_->records[pos_];
-    location_ = current_->locations[pos_];
-    ++pos_;
-    return true;
-  }
+  const isa::Instr* r = pull();
+  if (!r) return false;
+  out = *r;
+  return true;
+}
+
+uint64_t PrefetchSource::location() const {
+  if (!current_ || batch_pos_ == current_->records.data()) return previous_location_;
+  return current_->locations[size_t(batch_pos_ - current_->records.data()) - 1];
+}
+
+const isa::Instr* PrefetchSource::next_block() {
   for (;;) {
-    if (ended_) return false;
+    if (ended_) return nullptr;
     if (current_) {
+      if (current_->count) previous_location_ = current_->locations[current_->count - 1];
       if (current_->last) {
         ended_ = true;
         if (current_->error) std::rethrow_exception(current_->error);
-        return false;
+        return nullptr;
       }
       const size_t done = consumed_.fetch_add(1, std::memory_order_release) + 1;
       if (produced_.load(std::memory_order_acquire) - done <= kBlocks / 2) {
@@ -98,13 +103,9 @@ bool PrefetchSource::next(isa::Instr& out) {
       consumer_waits_ = false;
     }
     current_ = &blocks_[want % kBlocks];
-    pos_ = 0;
-    if (pos_ < current_->count) {
-      out = current_->records[pos_];
-      location_ = current_->locations[pos_];
-      ++pos_;
-      return true;
-    }
+    batch_pos_ = current_->records.data();
+    batch_end_ = batch_pos_ + current_->count;
+    if (batch_pos_ != batch_end_) return batch_pos_++;
   }
 }
 

@@ -31,7 +31,7 @@ class PrefetchSource final : public RecordSource {
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return bytes_.load(std::memory_order_relaxed); }
   SourceTraits traits() const override { return traits_; }
-  uint64_t location() const override { return location_; }
+  uint64_t location() const override;
   /// The inner source's counters (the worker is stopped first).
   std::vector<std::pair<std::string, uint64_t>> counters() const override;
 
@@ -53,6 +53,7 @@ class PrefetchSource final : public RecordSource {
   };
   void work();
   void stop() const;
+  const isa::Instr* next_block() override;
 
   std::unique_ptr<std::istream> stream_;
   std::unique_ptr<RecordSource> inner_;
@@ -70,11 +71,10 @@ class PrefetchSource final : public RecordSource {
   mutable bool stopping_ = false;
   std::atomic<uint64_t> bytes_{0};
   mutable std::thread worker_;
-  // The consumer's position.
+  // The consumer's block; its position is batch_pos_.
   Block* current_ = nullptr;
-  size_t pos_ = 0;
   bool ended_ = false;
-  uint64_t location_ = 0;
+  uint64_t previous_location_ = 0;  // of the last record before current_'s
 };
 
 }  // namespace pkusim::traces

@@ -1,7 +1,8 @@
 #pragma once
 // A stream of trace records: what every reader and generator provides and
-// the simulator consumes (one virtual call per record), and what every
-// writer accepts.
+// the simulator consumes, and what every writer accepts. A source gives
+// records one at a time (next(), a virtual call each) or, through pull(),
+// in place from a block it holds: no call and no copy per record.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -37,6 +38,25 @@ class RecordSource {
   virtual uint64_t location() const { return 0; }
   /// Reader-specific counters for the report (lines skipped, ...).
   virtual std::vector<std::pair<std::string, uint64_t>> counters() const { return {}; }
+
+  /// The next record, or null at the end; it stays valid until the next
+  /// call. A source that holds its records in blocks hands them out from
+  /// there (next_block() sets the block); any other gives one record through
+  /// next(). A source is read with next() or with pull(), not both.
+  const isa::Instr* pull() {
+    if (batch_pos_ != batch_end_) return batch_pos_++;
+    return next_block();
+  }
+
+ protected:
+  /// Makes [batch_pos_, batch_end_) the records after the current block
+  /// and returns the first of them (already taken), or null at the end.
+  virtual const isa::Instr* next_block() { return next(one_) ? &one_ : nullptr; }
+  const isa::Instr* batch_pos_ = nullptr;
+  const isa::Instr* batch_end_ = nullptr;
+
+ private:
+  isa::Instr one_;
 };
 
 /// A sink of records in some format. close() finishes the output (a

@@ -7,6 +7,8 @@ namespace pkusim::sim {
 namespace {
 /// floor(a * b / c) without overflow (c > 0).
 uint64_t share_of(uint64_t a, uint64_t b, uint64_t c) {
+  // The 128-bit division is a library call: only when the product needs it.
+  if (uint64_t ab; !__builtin_mul_overflow(a, b, &ab)) return ab / c;
   __extension__ using u128 = unsigned __int128;  // GCC/Clang; -Wpedantic-clean
   return static_cast<uint64_t>(u128{a} * b / c);
 }
@@ -122,7 +124,10 @@ void CoreTimer::attribute(uint64_t delta, const Latency& lat) {
   }
   uint64_t given = 0;
   unsigned largest = 1;
-  for (unsigned s = 1; s < kNumStalls; ++s) {
+  // Only the components added to: the others are zero, get no share and,
+  // the comparison being strict, are never the largest.
+  for (unsigned m = lat.used & ~1u; m; m &= m - 1) {
+    const unsigned s = unsigned(__builtin_ctz(m));
     const uint64_t share = share_of(stall, lat.parts[s], total);
     stack_[s] += share;
     given += share;
@@ -165,7 +170,10 @@ void CoreTimer::interrupt(uint64_t at, const Latency& lat) {
   const uint64_t start = std::max({at, next_dispatch(), last_retire_});
   // Waiting for an interrupt that arrives later is idle time.
   stack_[unsigned(Stall::kIdle)] += start - last_retire_;
-  for (unsigned s = 0; s < kNumStalls; ++s) stack_[s] += lat.parts[s];
+  for (unsigned m = lat.used; m; m &= m - 1) {
+    const unsigned s = unsigned(__builtin_ctz(m));
+    stack_[s] += lat.parts[s];
+  }
   last_retire_ = start + lat.total();
   retired_in_cycle_ = p_.retire_width;
   barrier_ = std::max(barrier_, last_retire_);

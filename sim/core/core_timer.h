@@ -37,7 +37,7 @@ enum class Stall : uint8_t {
   kIdle,      // waiting for an interrupt with nothing to run
   kMmapLock,  // waiting for another thread's hold of mmap_lock
 };
-inline constexpr unsigned kNumStalls = 11;
+inline constexpr unsigned kNumStalls = 11;  // at most 16: Latency::used
 const char* stall_name(Stall s);
 
 /// The core's parameters; filled from the config by core_param_table().
@@ -58,12 +58,22 @@ struct CoreParams {
 const ParamTable<CoreParams>& core_param_table();
 
 /// The latency of one instruction, by component.
+/// `used` marks the components added to (the others are zero), so that
+/// clearing and summing touch only those: one or two for most instructions.
 struct Latency {
   std::array<uint64_t, kNumStalls> parts{};
-  void add(Stall s, uint64_t cycles) { parts[unsigned(s)] += cycles; }
+  uint16_t used = 0;  // bit s: parts[s] was added to
+  void add(Stall s, uint64_t cycles) {
+    parts[unsigned(s)] += cycles;
+    used = uint16_t(used | 1u << unsigned(s));
+  }
+  void clear() {
+    for (unsigned m = used; m; m &= m - 1) parts[unsigned(__builtin_ctz(m))] = 0;
+    used = 0;
+  }
   uint64_t total() const {
     uint64_t t = 0;
-    for (uint64_t p : parts) t += p;
+    for (unsigned m = used; m; m &= m - 1) t += parts[unsigned(__builtin_ctz(m))];
     return t;
   }
 };

@@ -254,10 +254,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
     kind = p_.core.wrpkru_drains_rob ? CoreTimer::Kind::kSerializing : CoreTimer::Kind::kWrpkru;
   }
   const uint64_t d = c.timer.dispatch(kind, !in.continuation);
-  ctx = Ctx{};
-  ctx.core = &core;
-  ctx.timing = &c;
-  ctx.cursor = d;
+  ctx.start(&core, &c, d);
   if (isa::is_memory_op(in.op)) {
     const uint64_t issue = c.timer.memory_issue(d);
     ctx.cursor = issue;
@@ -297,7 +294,7 @@ void System::execute_timed(Process& p, const isa::Instr& in) {
       hooks.advance(Stall::kBase, p_.core.compute_latency_cycles);
       for (uint64_t i = 1; i < in.value; ++i) {
         c.timer.finish(ctx.cursor, ctx.lat);
-        ctx.lat = Latency{};
+        ctx.lat.clear();
         ctx.lat.add(Stall::kBase, p_.core.compute_latency_cycles);
         ctx.cursor = c.timer.dispatch(CoreTimer::Kind::kCompute) + p_.core.compute_latency_cycles;
       }
