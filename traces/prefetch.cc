@@ -48,7 +48,10 @@ void PrefetchSource::work() {
     b.last = false;
     b.error = nullptr;
     try {
-      while (b.count < kBlockRecords && inner_->next(b.records[b.count])) {
+      while (b.count < kBlockRecords) {
+        const isa::Instr* r = inner_->pull();
+        if (!r) break;
+        b.records[b.count] = *r;
         b.locations[b.count] = inner_->location();
         ++b.count;
       }

@@ -116,9 +116,8 @@ uint64_t write_records(traces::RecordSource& source, const std::string& path,
   uint64_t records = 0;
   try {
     std::unique_ptr<traces::RecordWriter> w = tf->write(out, source.traits(), path);
-    isa::Instr rec;
-    while (source.next(rec)) {
-      w->write(rec);
+    while (const isa::Instr* rec = source.pull()) {
+      w->write(*rec);
       ++records;
     }
     w->close();

@@ -189,6 +189,38 @@ TEST_CASE("binary records are held to the text grammar's rules", "[trace][binary
   CHECK_THAT(one([](isa::Instr& i) { i.value = 0; }), Catch::Contains("compute count 0"));
 }
 
+TEST_CASE("a bad binary record is raised after the good records before it",
+          "[trace][binary][bad]") {
+  // Records are decoded a batch at a time: a bad one in the middle of a
+  // batch must still come after every good record, wherever it lies.
+  const size_t bad_at =
+      GENERATE(size_t{0}, size_t{1}, size_t{511}, size_t{512}, size_t{700}, size_t{70000});
+  CAPTURE(bad_at);
+  std::vector<isa::Instr> v(70001);
+  for (size_t k = 0; k < v.size(); ++k) {
+    v[k].op = isa::Op::kLoad;
+    v[k].addr = 0x1000 + 8 * k;
+    v[k].size = 8;
+  }
+  v[bad_at] = isa::Instr{};
+  v[bad_at].op = isa::Op::kThread;
+  v[bad_at].value = 5000;  // beyond the thread ids allowed
+  const std::string bytes = to_binary(v);
+  std::istringstream in(bytes);
+  traces::BinaryReader r(in, "t.pkb");
+  size_t good = 0;
+  const auto drain = [&] {
+    while (const isa::Instr* i = r.pull()) {
+      REQUIRE(i->addr == 0x1000 + 8 * good);
+      ++good;
+      REQUIRE(r.location() == good);  // the record's number
+    }
+  };
+  CHECK_THROWS_WITH(drain(), Catch::Contains("thread id 5000"));
+  CHECK(good == bad_at);
+  CHECK(r.pull() == nullptr);
+}
+
 TEST_CASE("nothing may follow a binary trace's end marker", "[trace][binary][bad]") {
   isa::Instr i;
   i.value = 1;

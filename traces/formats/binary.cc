@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "traces/formats/format.h"
 #include "traces/trace_error.h"
@@ -169,7 +171,9 @@ void BinaryWriter::close() {
 
 // ------------------------------------------------------------------ reader
 
-BinaryReader::BinaryReader(std::istream& in, std::string name) : in_(in), name_(std::move(name)) {
+BinaryReader::BinaryReader(std::istream& in, std::string name)
+    : in_(in), name_(std::move(name)), zstd_(ZSTD_createDCtx(), ZSTD_freeDCtx) {
+  if (!zstd_) throw std::bad_alloc();
   char h[kHeaderBytes];
   in_.read(h, sizeof h);
   if (size_t(in_.gcount()) != sizeof h || std::memcmp(h, kBinaryMagic, sizeof kBinaryMagic) != 0) {
@@ -186,6 +190,12 @@ BinaryReader::BinaryReader(std::istream& in, std::string name) : in_(in), name_(
   }
   traits_.maps_on_first_touch = flags & kFlagMapsOnFirstTouch;
   offset_ = sizeof h;
+  const bool v1 = version_ == 1;
+  op_mask_ = v1 ? kV1TagOpMask : kTagOpMask;
+  has_ip_bit_ = v1 ? kV1TagHasIp : kTagHasIp;
+  continuation_bit_ = v1 ? kV1TagContinuation : kTagContinuation;
+  unused_bits_ = v1 ? kV1TagUnused : kTagUnused;
+  op_limit_ = v1 ? unsigned(isa::Op::kExpect) + 1 : isa::kNumOps;
 }
 
 BinaryReader::~BinaryReader() = default;
@@ -220,7 +230,7 @@ bool BinaryReader::load_block() {
   if (size_t(in_.gcount()) != packed)
     fail(offset_, "the trace ends inside a block (truncated file?)");
   raw_.resize(raw);
-  const size_t n = ZSTD_decompress(raw_.data(), raw, packed_.data(), packed);
+  const size_t n = ZSTD_decompressDCtx(zstd_.get(), raw_.data(), raw, packed_.data(), packed);
   if (ZSTD_isError(n) || n != raw) {
     fail(offset_, fmt::format("broken zstd block: {}",
                               ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong decompressed size"));
@@ -233,14 +243,45 @@ bool BinaryReader::load_block() {
 }
 
 bool BinaryReader::next(isa::Instr& out) {
-  if (left_ == 0) {
-    if (ended_ || !load_block()) return false;
+  const isa::Instr* r = pull();
+  if (!r) return false;
+  out = *r;
+  return true;
+}
+
+const isa::Instr* BinaryReader::next_block() {
+  if (batch_pos_) batch_first_ += uint64_t(batch_end_ - batch_.data());
+  batch_pos_ = batch_end_ = batch_.data();
+  if (pending_) {
+    // The records before the failure have been handed out: now the failure.
+    ended_ = true;
+    std::rethrow_exception(std::exchange(pending_, nullptr));
   }
+  if (ended_ || (left_ == 0 && !load_block())) return nullptr;
+  const size_t n = decode(std::min<size_t>(left_, kBatchRecords));
+  if (n == 0) {
+    ended_ = true;
+    std::rethrow_exception(std::exchange(pending_, nullptr));
+  }
+  batch_end_ = batch_.data() + n;
+  return batch_pos_++;
+}
+
+size_t BinaryReader::decode(size_t want) {
+  // The state in locals: stores of single bytes (the records' fields) may
+  // alias any member, which would be reloaded after each one.
   const uint8_t* p = raw_.data() + pos_;
-  const uint8_t* end = raw_.data() + raw_.size();
+  const uint8_t* const end = raw_.data() + raw_.size();
+  uint64_t prev_addr = prev_addr_, prev_ip = prev_ip_;
+  const uint8_t op_mask = op_mask_, has_ip_bit = has_ip_bit_, continuation_bit = continuation_bit_,
+                unused_bits = unused_bits_;
+  const unsigned op_limit = op_limit_;
+  uint32_t left = left_;
+  isa::Instr* const batch = batch_.data();
+  size_t n = 0;
   // A record is at most 1 + 4 * 10 + 3 bytes: far from the block's end, no
   // byte needs its own bounds check.
-  const bool far = end - p >= 64;
+  bool far = true;
   const auto bad = [&]() {
     fail(block_offset_, "corrupt record in block (truncated or wrong field)");
   };
@@ -260,87 +301,93 @@ bool BinaryReader::next(isa::Instr& out) {
     bad();
     return v;
   };
-  out = isa::Instr{};
-  const uint8_t tag = byte();
-  const bool v1 = version_ == 1;
-  const unsigned op = tag & (v1 ? kV1TagOpMask : kTagOpMask);
-  if (op >= (v1 ? unsigned(isa::Op::kExpect) + 1 : isa::kNumOps) ||
-      (tag & (v1 ? kV1TagUnused : kTagUnused))) {
-    bad();
-  }
-  out.op = isa::Op(op);
-  out.has_ip = tag & (v1 ? kV1TagHasIp : kTagHasIp);
-  out.continuation = tag & (v1 ? kV1TagContinuation : kTagContinuation);
   const auto addr = [&]() {
-    prev_addr_ += uint64_t(unzigzag(var()));
-    return prev_addr_;
+    prev_addr += uint64_t(unzigzag(var()));
+    return prev_addr;
   };
-  switch (out.op) {
-    case isa::Op::kLoad:
-    case isa::Op::kStore:
-    case isa::Op::kRmw:
-      out.addr = addr();
-      out.size = byte();
-      if (out.size == 0 || out.size > 64) bad();
-      break;
-    case isa::Op::kCompute:
-    case isa::Op::kWrpkru:
-    case isa::Op::kThread:
-    case isa::Op::kSleep:
-    case isa::Op::kRoi:
-      out.value = var();
-      break;
-    case isa::Op::kRdpkru:
-    case isa::Op::kExit:
-    case isa::Op::kSyscall:
-      break;
-    case isa::Op::kMmap:
-      out.addr = addr();
-      out.len = var();
-      out.prot = byte();
-      out.flags = byte();
-      break;
-    case isa::Op::kMunmap:
-      out.addr = addr();
-      out.len = var();
-      break;
-    case isa::Op::kMprotect:
-    case isa::Op::kPkeyMprotect:
-      out.addr = addr();
-      out.len = var();
-      out.prot = byte();
-      if (out.op == isa::Op::kPkeyMprotect) out.key = unzigzag(var());
-      break;
-    case isa::Op::kPkeyAlloc:
-      out.value = var();
-      break;
-    case isa::Op::kPkeyFree:
-      out.key = unzigzag(var());
-      break;
-    case isa::Op::kExpect: {
-      const uint8_t k = byte();
-      if (k > uint8_t(isa::ExpectKind::kRet)) bad();
-      out.expect = isa::ExpectKind(k);
-      out.value = var();
-      break;
+  try {
+    for (; n < want; ++n) {
+      far = end - p >= 64;
+      isa::Instr& out = batch[n];
+      out = isa::Instr{};
+      const uint8_t tag = byte();
+      const unsigned op = tag & op_mask;
+      if (op >= op_limit || (tag & unused_bits)) bad();
+      out.op = isa::Op(op);
+      out.has_ip = tag & has_ip_bit;
+      out.continuation = tag & continuation_bit;
+      switch (out.op) {
+        case isa::Op::kLoad:
+        case isa::Op::kStore:
+        case isa::Op::kRmw:
+          out.addr = addr();
+          out.size = byte();
+          if (out.size == 0 || out.size > 64) bad();
+          break;
+        case isa::Op::kCompute:
+        case isa::Op::kWrpkru:
+        case isa::Op::kThread:
+        case isa::Op::kSleep:
+        case isa::Op::kRoi:
+          out.value = var();
+          break;
+        case isa::Op::kRdpkru:
+        case isa::Op::kExit:
+        case isa::Op::kSyscall:
+          break;
+        case isa::Op::kMmap:
+          out.addr = addr();
+          out.len = var();
+          out.prot = byte();
+          out.flags = byte();
+          break;
+        case isa::Op::kMunmap:
+          out.addr = addr();
+          out.len = var();
+          break;
+        case isa::Op::kMprotect:
+        case isa::Op::kPkeyMprotect:
+          out.addr = addr();
+          out.len = var();
+          out.prot = byte();
+          if (out.op == isa::Op::kPkeyMprotect) out.key = unzigzag(var());
+          break;
+        case isa::Op::kPkeyAlloc:
+          out.value = var();
+          break;
+        case isa::Op::kPkeyFree:
+          out.key = unzigzag(var());
+          break;
+        case isa::Op::kExpect: {
+          const uint8_t k = byte();
+          if (k > uint8_t(isa::ExpectKind::kRet)) bad();
+          out.expect = isa::ExpectKind(k);
+          out.value = var();
+          break;
+        }
+      }
+      if (out.has_ip) {
+        prev_ip += uint64_t(unzigzag(var()));
+        out.ip = prev_ip;
+        out.ip_size = byte();
+      }
+      if (--left == 0 && p != end) bad();
+      if (!obviously_valid(out)) {
+        if (const std::string problem = record_problem(out); !problem.empty()) {
+          fail(block_offset_, "invalid record in block: " + problem);
+        }
+      }
     }
-  }
-  if (out.has_ip) {
-    prev_ip_ += uint64_t(unzigzag(var()));
-    out.ip = prev_ip_;
-    out.ip_size = byte();
+  } catch (...) {
+    // The records before this one are good: they are handed out first.
+    pending_ = std::current_exception();
+    return n;
   }
   pos_ = size_t(p - raw_.data());
-  if (--left_ == 0 && pos_ != raw_.size()) bad();
-  if (obviously_valid(out)) {
-    ++records_;
-    return true;
-  }
-  if (const std::string problem = record_problem(out); !problem.empty()) {
-    fail(block_offset_, "invalid record in block: " + problem);
-  }
-  ++records_;
-  return true;
+  prev_addr_ = prev_addr;
+  prev_ip_ = prev_ip;
+  left_ = left;
+  return n;
 }
 
 const TraceFormat& binary_format() {

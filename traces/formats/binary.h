@@ -9,12 +9,16 @@
 // system calls and expectations included). Reading and writing stream in
 // constant memory.
 #include <cstdint>
+#include <exception>
 #include <istream>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "traces/record_source.h"
+
+struct ZSTD_DCtx_s;  // zstd.h
 
 namespace pkusim::traces {
 
@@ -50,10 +54,21 @@ class BinaryReader final : public RecordSource {
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return offset_; }
   SourceTraits traits() const override { return traits_; }
-  uint64_t location() const override { return records_; }
+  /// The number of the record last returned (1 for the first).
+  uint64_t location() const override {
+    return batch_pos_ ? batch_first_ + uint64_t(batch_pos_ - batch_.data()) : 0;
+  }
 
  private:
+  // Records are decoded a batch at a time, in a loop that keeps the
+  // decoder's state in registers, and handed out in place (pull()).
+  static constexpr size_t kBatchRecords = 512;
+  const isa::Instr* next_block() override;
   bool load_block();
+  /// Decodes up to `want` records of the current block into batch_: how
+  /// many. A failure ends the batch before the bad record and is kept in
+  /// pending_, to be raised once the good ones have been handed out.
+  size_t decode(size_t want);
   [[noreturn]] void fail(uint64_t offset, const std::string& what) const;
 
   std::istream& in_;
@@ -62,13 +77,18 @@ class BinaryReader final : public RecordSource {
   uint64_t block_offset_ = 0;  // file offset of the current block
   std::vector<uint8_t> raw_;
   std::vector<char> packed_;
+  std::unique_ptr<ZSTD_DCtx_s, size_t (*)(ZSTD_DCtx_s*)> zstd_;  // reused for every block
   size_t pos_ = 0;
   uint32_t left_ = 0;  // records left in the block
   uint64_t prev_addr_ = 0, prev_ip_ = 0;
-  uint64_t records_ = 0;  // records returned
   uint32_t version_ = 0;
+  uint8_t op_mask_ = 0, has_ip_bit_ = 0, continuation_bit_ = 0, unused_bits_ = 0;
+  unsigned op_limit_ = 0;  // op codes this version has
   SourceTraits traits_{false, true, false};
   bool ended_ = false;
+  std::vector<isa::Instr> batch_ = std::vector<isa::Instr>(kBatchRecords);
+  uint64_t batch_first_ = 0;    // records returned before the batch
+  std::exception_ptr pending_;  // the failure that ended the batch early
 };
 
 /// True when `head` starts with the binary format's magic.

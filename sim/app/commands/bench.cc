@@ -33,11 +33,11 @@ int decode_only(const po::variables_map& vm, unsigned runs) {
   for (unsigned r = 0; r < runs; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     traces::OpenedTrace t = traces::open_trace(path, format_option(vm));
-    isa::Instr rec;
     uint64_t n = 0, sum = 0;
-    while (t.source->next(rec)) {
+    // As the simulation takes them: in place (pull).
+    while (const isa::Instr* rec = t.source->pull()) {
       ++n;
-      sum += rec.addr;  // keep the decode from being optimized away
+      sum += rec->addr;  // keep the decode from being optimized away
     }
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     rates.push_back(double(n) / s / 1e6);

@@ -50,8 +50,8 @@ int cachesim_main(const std::vector<std::string>& args) {
   sim::CgSim cg(g[0], g[1], g[2]);
   const std::string path = vm["input"].as<std::vector<std::string>>()[0];
   traces::OpenedTrace t = traces::open_trace(path, format_option(vm));
-  isa::Instr rec;
-  while (t.source->next(rec)) {
+  while (const isa::Instr* next = t.source->pull()) {
+    const isa::Instr& rec = *next;
     if (rec.has_ip && !rec.continuation) cg.instruction(rec.ip, rec.ip_size);
     switch (rec.op) {
       case isa::Op::kLoad:
