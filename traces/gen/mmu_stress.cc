@@ -30,6 +30,15 @@ void MmuStress::start_iteration() {
   j_ = 0;
 }
 
+const isa::Instr* MmuStress::next_block() {
+  size_t n = 0;
+  while (n < batch_.size() && MmuStress::next(batch_[n])) ++n;
+  if (n == 0) return nullptr;
+  batch_pos_ = batch_.data();
+  batch_end_ = batch_pos_ + n;
+  return batch_pos_++;
+}
+
 bool MmuStress::next(isa::Instr& out) {
   out = isa::Instr{};
   if (setup_ < 2) {

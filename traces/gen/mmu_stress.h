@@ -8,6 +8,7 @@
 // compared with ChampSim on (docs/testing.md, "Speed"). The stream starts
 // with the two mmaps (populated) that set up the array and the code, so the
 // loop runs without demand paging, as in ChampSim.
+#include <array>
 #include <cstdint>
 
 #include "traces/record_source.h"
@@ -30,6 +31,9 @@ class MmuStress final : public RecordSource {
  private:
   uint64_t splitmix();
   void start_iteration();
+  /// A batch of next()'s records, handed out in place (pull()).
+  const isa::Instr* next_block() override;
+  std::array<isa::Instr, 256> batch_{};
 
   uint64_t limit_;
   uint64_t emitted_ = 0;  // loop instructions so far

@@ -138,14 +138,22 @@ uint8_t Workload::huge_flags() const {
 }
 
 bool Workload::next(isa::Instr& out) {
-  while (pos_ == batch_.size()) {
-    batch_.clear();
-    pos_ = 0;
-    if (!refill()) return false;
-  }
-  out = batch_[pos_++];
-  ++records_;
+  const isa::Instr* r = pull();
+  if (!r) return false;
+  out = *r;
   return true;
+}
+
+const isa::Instr* Workload::next_block() {
+  records_ += uint64_t(batch_end_ - batch_begin_);
+  batch_begin_ = batch_pos_ = batch_end_ = nullptr;
+  batch_.clear();
+  while (batch_.empty()) {
+    if (!refill()) return nullptr;
+  }
+  batch_begin_ = batch_pos_ = batch_.data();
+  batch_end_ = batch_pos_ + batch_.size();
+  return batch_pos_++;
 }
 
 bool Workload::refill() {

@@ -104,7 +104,8 @@ class Workload : public RecordSource {
   bool next(isa::Instr& out) final;
   uint64_t bytes_read() const final { return 0; }
   SourceTraits traits() const final;
-  uint64_t location() const final { return records_; }
+  /// The number of the record last returned (1 for the first).
+  uint64_t location() const final { return records_ + uint64_t(batch_pos_ - batch_begin_); }
 
  protected:
   /// How the protected region is closed: no access at all, or read-only.
@@ -171,6 +172,8 @@ class Workload : public RecordSource {
 
  private:
   enum class Phase : uint8_t { kSetup, kTouch, kProtect, kWarm, kRun, kEnd, kDone };
+  /// Hands out the next batch in place (pull()).
+  const isa::Instr* next_block() final;
   bool refill();
   void emit(isa::Instr r, bool protection = false);
   void emit_at(isa::Instr r, uint64_t ip);
@@ -190,8 +193,8 @@ class Workload : public RecordSource {
   Rng rng_;
   Phase phase_ = Phase::kSetup;
   std::vector<isa::Instr> batch_;
-  size_t pos_ = 0;
-  uint64_t records_ = 0;
+  const isa::Instr* batch_begin_ = nullptr;  // where the batch handed out starts
+  uint64_t records_ = 0;                     // records handed out before it
   unsigned current_ = 0;
   uint64_t site_ = kAppCode;
   uint64_t protection_ip_ = kProtectionCode;
