@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <set>
@@ -215,7 +216,19 @@ std::string text_table(const Pivot& p) {
     out += l + "\n";
   };
   line(p.head, p.keys);
-  for (const auto& r : p.rows) line(r, p.keys);
+  bool negative = false;
+  for (const auto& r : p.rows) {
+    line(r, p.keys);
+    for (size_t k = p.keys; k < r.size(); ++k) {
+      negative = negative || (r[k].size() > 1 && r[k][0] == '-' &&
+                              std::isdigit(static_cast<unsigned char>(r[k][1])));
+    }
+  }
+  if (negative) {
+    out +=
+        "  (a negative value is not a gain: the protection changed the order of memory events, "
+        "whose latencies moved by more than it costs; docs/study.md, \"One run per point\")\n";
+  }
   return out;
 }
 

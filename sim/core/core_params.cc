@@ -35,7 +35,10 @@ ParamTable<CoreParams> make_table() {
          "Intel SDM Vol. 2B, WRPKRU: memory accesses affected by PKRU do not execute, even "
          "speculatively, until all prior WRPKRUs have completed");
   t.flag("core.wrpkru_drains_rob", &CoreParams::wrpkru_drains_rob, false,
-         "WRPKRU also waits for every older instruction (a full pipeline drain)",
+         "WRPKRU serializes: it dispatches once every older instruction has retired and holds "
+         "back every younger one, not only loads and stores, until it completes (a full "
+         "pipeline drain; by default it waits for older instructions to complete and only "
+         "younger memory accesses wait for it)",
          "not architectural: the SDM does not list WRPKRU as serializing; NOJITSU (NDSS 2020) "
          "describes a pipeline flush [S]; off by default");
   t.integer("core.rdpkru_latency_cycles", &CoreParams::rdpkru_latency_cycles, 2, "cycles", 0,

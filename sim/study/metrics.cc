@@ -143,19 +143,52 @@ std::vector<std::string> metric_fields(const Metrics& m) {
   return f;
 }
 
-std::string Comparison::text() const {
-  // Columns: a header, then one cell per run; right-aligned but the first.
-  struct Column {
-    std::string head;
-    std::vector<std::string> cells;
+namespace {
+
+/// A table column: a header, then one cell per run.
+struct Column {
+  std::string head;
+  std::vector<std::string> cells;
+};
+
+/// The columns as text: the first left-aligned, the others right-aligned.
+std::string table_text(const std::vector<Column>& cols) {
+  std::vector<size_t> width;
+  for (const Column& c : cols) {
+    size_t w = c.head.size();
+    for (const auto& s : c.cells) w = std::max(w, s.size());
+    width.push_back(w);
+  }
+  std::string out;
+  const auto line = [&](auto cell) {
+    std::string l;
+    for (size_t k = 0; k < cols.size(); ++k) {
+      const std::string s = cell(k);
+      if (k) l += "  ";
+      l += k == 0 ? fmt::format("{:<{}}", s, width[k]) : fmt::format("{:>{}}", s, width[k]);
+    }
+    while (!l.empty() && l.back() == ' ') l.pop_back();
+    out += l + "\n";
   };
+  line([&](size_t k) { return cols[k].head; });
+  const size_t rows = cols.empty() ? 0 : cols[0].cells.size();
+  for (size_t i = 0; i < rows; ++i) line([&](size_t k) { return cols[k].cells[i]; });
+  return out;
+}
+
+}  // namespace
+
+std::string Comparison::text() const {
   std::vector<Column> cols;
   const auto add = [&](std::string head, auto cell) {
     Column c{std::move(head), {}};
     for (size_t i = 0; i < runs_.size(); ++i) c.cells.push_back(cell(i));
     cols.push_back(std::move(c));
   };
-  add("run", [&](size_t i) { return runs_[i].label + (i == baseline_ ? " (baseline)" : ""); });
+  const auto label = [&](size_t i) {
+    return runs_[i].label + (i == baseline_ ? " (baseline)" : "");
+  };
+  add("run", label);
   add("cycles", [&](size_t i) { return with_commas(runs_[i].m.cycles); });
   add("overhead", [&](size_t i) {
     return i == baseline_ ? std::string("-") : fmt::format("{:+.1f}%", overhead_pct(i));
@@ -176,30 +209,35 @@ std::string Comparison::text() const {
   add("IPIs", [&](size_t i) { return with_commas(runs_[i].m.ipis); });
   add("SIGSEGV", [&](size_t i) { return with_commas(runs_[i].m.signals); });
   add("stale", [&](size_t i) { return with_commas(runs_[i].m.stale_accesses); });
-  std::vector<size_t> width;
-  for (const Column& c : cols) {
-    size_t w = c.head.size();
-    for (const auto& s : c.cells) w = std::max(w, s.size());
-    width.push_back(w);
-  }
-  std::string out;
-  const auto line = [&](auto cell) {
-    std::string l;
-    for (size_t k = 0; k < cols.size(); ++k) {
-      const std::string s = cell(k);
-      if (k) l += "  ";
-      l += k == 0 ? fmt::format("{:<{}}", s, width[k]) : fmt::format("{:>{}}", s, width[k]);
-    }
-    while (!l.empty() && l.back() == ' ') l.pop_back();
-    out += l + "\n";
-  };
-  line([&](size_t k) { return cols[k].head; });
-  for (size_t i = 0; i < runs_.size(); ++i) line([&](size_t k) { return cols[k].cells[i]; });
+  std::string out = table_text(cols);
   const bool roi = !runs_.empty() && runs_[0].m.roi;
   out += fmt::format(
       "{}; overhead and cycles per switch against the baseline; switches = WRPKRU + mprotect "
       "+ pkey_mprotect; stale = accesses a stale TLB entry allowed (flush_policy none)\n",
       roi ? "over each run's region of interest" : "over each whole run (no region of interest)");
+
+  // Why: the cycle stack of each run, in the components some run has.
+  std::vector<Column> why;
+  why.push_back({"where the cycles go", {}});
+  for (size_t i = 0; i < runs_.size(); ++i) why[0].cells.push_back(label(i));
+  // Every run's stack has the same components, in the same order.
+  const size_t components = runs_.empty() ? 0 : runs_[0].m.stack.size();
+  for (size_t k = 0; k < components; ++k) {
+    bool any = false;
+    for (const Compared& r : runs_) any = any || (k < r.m.stack.size() && r.m.stack[k].second);
+    if (!any) continue;
+    Column c{runs_[0].m.stack[k].first, {}};
+    for (const Compared& r : runs_) {
+      c.cells.push_back(with_commas(k < r.m.stack.size() ? r.m.stack[k].second : 0));
+    }
+    why.push_back(std::move(c));
+  }
+  if (why.size() > 1) {
+    out += fmt::format(
+        "\n{}CPU cycles by cause (the cycle stack, summed over cores; docs/report.md): the extra "
+        "cycles of a protected run over the baseline's are where its overhead comes from\n",
+        table_text(why));
+  }
   return out;
 }
 

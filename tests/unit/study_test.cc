@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+#include "sim/app/study_tables.h"
 #include "sim/config/config.h"
 #include "sim/study/metrics.h"
 #include "sim/study/runner.h"
@@ -184,6 +185,45 @@ TEST_CASE("a comparison's overhead and cycles per switch are against its baselin
   CHECK(csv.rfind("label,input,baseline,overhead_pct,cycles_per_switch,cycles,", 0) == 0);
   CHECK(csv.find("\na,y,0,50,50,1500,") != std::string::npos);
   CHECK(c.json()["runs"][2]["switches"] == 5);
+}
+
+TEST_CASE("a comparison says where each run's cycles go", "[study]") {
+  study::Metrics base, mp;
+  base.cycles = 1000;
+  base.stack = {{"base", 600}, {"memory", 400}, {"syscall", 0}, {"page_fault", 0}};
+  mp.cycles = 5000;
+  mp.mprotect = 4;
+  mp.stack = {{"base", 600}, {"memory", 400}, {"syscall", 3000}, {"page_fault", 0}};
+  const std::string text =
+      study::Comparison({{"none", "x", base}, {"mprotect", "y", mp}}, 0).text();
+  const size_t why = text.find("where the cycles go");
+  REQUIRE(why != std::string::npos);
+  const std::string table = text.substr(why);
+  // A component no run has is left out; the others show each run's cycles.
+  CHECK(table.find("syscall") != std::string::npos);
+  CHECK(table.find("page_fault") == std::string::npos);
+  CHECK(table.find("mprotect") != std::string::npos);
+  CHECK(table.find("3,000") != std::string::npos);
+  // Without a cycle stack (a functional run) there is no such table.
+  study::Metrics bare;
+  CHECK(study::Comparison({{"a", "x", bare}}, 0).text().find("where the cycles go") ==
+        std::string::npos);
+}
+
+TEST_CASE("a printed study table says that a negative cost is not a gain", "[study]") {
+  using app::study_tables::Pivot;
+  Pivot p;
+  p.keys = 1;
+  p.head = {"region", "mprotect", "wrpkru"};
+  p.rows = {{"4 KiB", "2,509", "12"}, {"64 GiB", "1,421,883,832", "23"}};
+  CHECK(app::study_tables::text_table(p).find("not a gain") == std::string::npos);
+  p.rows[1][2] = "-57";
+  const std::string text = app::study_tables::text_table(p);
+  CHECK(text.find("-57") != std::string::npos);
+  CHECK(text.find("a negative value is not a gain") != std::string::npos);
+  // A row name that starts with a minus is not a value.
+  p.rows[1] = {"-1", "5", "6"};
+  CHECK(app::study_tables::text_table(p).find("not a gain") == std::string::npos);
 }
 
 TEST_CASE("parallel runs give the results of serial ones, in request order", "[study]") {

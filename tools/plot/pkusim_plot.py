@@ -495,6 +495,16 @@ def _series_plot(kind, rows, x, y, group, facet, logx, logy, title, xlabel,
         if kind == "bar" and not logy:
             for ax in axes:
                 ax.set_ylim(bottom=0)
+        elif kind == "bar":
+            # A bar on a log axis has no zero to stand on: it stands on 1 (a
+            # slowdown of 1x, a cost of one cycle), or on the decade below
+            # the smallest value if that is below 1, so that bar heights
+            # compare; autoscaling would put the floor just under the
+            # smallest bar and make it look like nothing.
+            smallest = min(v for v in values.values())
+            floor = min(1.0, 10.0 ** math.floor(math.log10(smallest)))
+            for ax in axes:
+                ax.set_ylim(bottom=floor)
         xl = x if xlabel is None else xlabel
         yl = _common_label(ys) if ylabel is None else ylabel
         _labels(fig, axes, xl, yl)

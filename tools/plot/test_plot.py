@@ -226,6 +226,18 @@ class PlotShapeTest(TempDir):
         self.assertEqual(sorted(b.get_height() for b in bars),
                          [28, 28, 2800, 2800, 3200, 3200])
 
+    def test_log_bars_stand_on_one(self):
+        # Slowdowns of 2x to 20x: on a log axis the bars start at 1x, so a
+        # 2x bar is not drawn as nothing next to a 20x one.
+        table = pkusim_plot.read_csv(self.write("slow.csv",
+                                                "variant,slowdown\nnone,2.08\nlinux,20\n"))
+        fig = pkusim_plot.bar_plot(table, "variant", "slowdown", logy=True)
+        self.assertEqual(fig.axes[0].get_ylim()[0], 1.0)
+        # Below 1: the decade under the smallest value.
+        table = pkusim_plot.read_csv(self.write("frac.csv", "variant,x\na,0.25\nb,3\n"))
+        fig = pkusim_plot.bar_plot(table, "variant", "x", logy=True)
+        self.assertAlmostEqual(fig.axes[0].get_ylim()[0], 0.1)
+
     def test_stacked_bars_stack_components_in_order(self):
         table = pkusim_plot.read_csv(self.write("stack.csv", STACK))
         components = ["base", "memory", "syscall", "shootdown"]

@@ -33,6 +33,14 @@ int convert_main(const std::vector<std::string>& args) {
                            in.format->name, in.compression == "none" ? "" : ", " + in.compression,
                            to);
   for (const std::string& n : notes) std::cerr << "pkusim convert: note: " << n << "\n";
+  const std::string& out = files[1];
+  if (vm["to"].as<std::string>().empty() && to == "text" && out != "-" &&
+      !out.ends_with(".trace") && !out.ends_with(".txt")) {
+    std::cerr << fmt::format(
+        "pkusim convert: note: {} is text: the format follows the name (.pkb for binary) or "
+        "--to binary\n",
+        out);
+  }
   return kExitOk;
 }
 

@@ -55,13 +55,18 @@ int run_main(const std::vector<std::string>& args) {
   if (vm.count("csv")) write_output(vm["csv"].as<std::string>(), sim::report_csv(s));
   const bool stdout_taken = (vm.count("json") && vm["json"].as<std::string>() == "-") ||
                             (vm.count("csv") && vm["csv"].as<std::string>() == "-");
-  if (!quiet && !stdout_taken) std::cout << sim::report_text(s);
-  // A failed `expect` line fails the run, as in `pkusim check`.
+  const bool report_shown = !quiet && !stdout_taken;
+  if (report_shown) std::cout << sim::report_text(s);
+  // A failed `expect` line fails the run, as in `pkusim check`. The text
+  // report lists the failures; stderr does when there is no text report.
   const auto failures = sim::expect_failure_lines(s);
-  for (const std::string& f : failures) std::cerr << "pkusim: " << f << "\n";
+  if (!report_shown) {
+    for (const std::string& f : failures) std::cerr << "pkusim: " << f << "\n";
+  }
   if (!failures.empty()) {
-    std::cerr << fmt::format("pkusim: {} assertion{} failed\n", failures.size(),
-                             failures.size() == 1 ? "" : "s");
+    std::cerr << fmt::format("pkusim: {} assertion{} failed{}\n", failures.size(),
+                             failures.size() == 1 ? "" : "s",
+                             report_shown ? " (listed at the end of the report)" : "");
     return kExitCheckFailed;
   }
   return kExitOk;
