@@ -5,7 +5,7 @@
 // per 1000 instructions); every instruction carries its IP (0x401000 + 4j),
 // so fetches are simulated. With the defaults (a 64 MiB array, seed 42,
 // 20 M instructions) it is the MMU-stress speed workload that pkusim is
-// compared with ChampSim on (docs/testing.md, "Speed"). The stream starts
+// compared with ChampSim on (docs/model.md, "Speed"). The stream starts
 // with the two mmaps (populated) that set up the array and the code, so the
 // loop runs without demand paging, as in ChampSim.
 #include <array>
