@@ -31,8 +31,8 @@ std::vector<std::string> expect_failure_lines(const Simulation& s) {
   std::vector<std::string> out;
   const auto inputs = s.system().inputs();
   for (const ExpectFailure& f : s.system().expect_failures()) {
-    out.push_back(fmt::format("{}:{}{}: expected {}, got {}", inputs[f.process].name,
-                              f.is_line ? "" : "record ", f.location, f.expected, f.actual));
+    out.push_back(fmt::format("{}{}{}: expected {}, got {}", inputs[f.process].name,
+                              f.is_line ? ":" : ": record ", f.location, f.expected, f.actual));
   }
   return out;
 }

@@ -37,7 +37,8 @@ enum class Stall : uint8_t {
   kIdle,      // waiting for an interrupt with nothing to run
   kMmapLock,  // waiting for another thread's hold of mmap_lock
 };
-inline constexpr unsigned kNumStalls = 11;  // at most 16: Latency::used
+inline constexpr unsigned kNumStalls = 11;
+static_assert(kNumStalls <= 16, "Latency::used has a bit per stall kind");
 const char* stall_name(Stall s);
 
 /// The core's parameters; filled from the config by core_param_table().

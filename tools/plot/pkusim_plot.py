@@ -497,12 +497,12 @@ def _series_plot(kind, rows, x, y, group, facet, logx, logy, title, xlabel,
                 ax.set_ylim(bottom=0)
         elif kind == "bar":
             # A bar on a log axis has no zero to stand on: it stands on 1 (a
-            # slowdown of 1x, a cost of one cycle), or on the decade below
-            # the smallest value if that is below 1, so that bar heights
-            # compare; autoscaling would put the floor just under the
-            # smallest bar and make it look like nothing.
+            # slowdown of 1x, a cost of one cycle), or on a power of ten
+            # below the smallest value if that is 1 or less, so that bar
+            # heights compare; autoscaling would put the floor just under
+            # the smallest bar and make it look like nothing.
             smallest = min(v for v in values.values())
-            floor = min(1.0, 10.0 ** math.floor(math.log10(smallest)))
+            floor = min(1.0, 10.0 ** (math.ceil(math.log10(smallest)) - 1))
             for ax in axes:
                 ax.set_ylim(bottom=floor)
         xl = x if xlabel is None else xlabel

@@ -237,6 +237,10 @@ class PlotShapeTest(TempDir):
         table = pkusim_plot.read_csv(self.write("frac.csv", "variant,x\na,0.25\nb,3\n"))
         fig = pkusim_plot.bar_plot(table, "variant", "x", logy=True)
         self.assertAlmostEqual(fig.axes[0].get_ylim()[0], 0.1)
+        # A bar of exactly 1 still shows.
+        table = pkusim_plot.read_csv(self.write("one.csv", "variant,x\na,1\nb,3\n"))
+        fig = pkusim_plot.bar_plot(table, "variant", "x", logy=True)
+        self.assertAlmostEqual(fig.axes[0].get_ylim()[0], 0.1)
 
     def test_stacked_bars_stack_components_in_order(self):
         table = pkusim_plot.read_csv(self.write("stack.csv", STACK))

@@ -32,7 +32,7 @@ void MmuStress::start_iteration() {
 
 const isa::Instr* MmuStress::next_block() {
   size_t n = 0;
-  while (n < batch_.size() && MmuStress::next(batch_[n])) ++n;
+  while (n < batch_.size() && generate(batch_[n])) ++n;
   if (n == 0) return nullptr;
   batch_pos_ = batch_.data();
   batch_end_ = batch_pos_ + n;
@@ -40,6 +40,13 @@ const isa::Instr* MmuStress::next_block() {
 }
 
 bool MmuStress::next(isa::Instr& out) {
+  const isa::Instr* r = pull();
+  if (!r) return false;
+  out = *r;
+  return true;
+}
+
+bool MmuStress::generate(isa::Instr& out) {
   out = isa::Instr{};
   if (setup_ < 2) {
     out.op = isa::Op::kMmap;

@@ -24,6 +24,7 @@ class MmuStress final : public RecordSource {
   /// `array_bytes`: a power of two of at least 4 KiB.
   MmuStress(uint64_t instructions, uint64_t seed, uint64_t array_bytes)
       : limit_(instructions), state_(seed), array_bytes_(array_bytes) {}
+  /// Copies what pull() hands out (a source is read one way or the other).
   bool next(isa::Instr& out) override;
   uint64_t bytes_read() const override { return emitted_; }
   SourceTraits traits() const override { return {}; }
@@ -31,7 +32,9 @@ class MmuStress final : public RecordSource {
  private:
   uint64_t splitmix();
   void start_iteration();
-  /// A batch of next()'s records, handed out in place (pull()).
+  /// The next record of the loop; false at its end.
+  bool generate(isa::Instr& out);
+  /// A batch of generated records, handed out in place (pull()).
   const isa::Instr* next_block() override;
   std::array<isa::Instr, 256> batch_{};
 
