@@ -70,13 +70,6 @@ void PrefetchSource::work() {
   }
 }
 
-bool PrefetchSource::next(isa::Instr& out) {
-  const isa::Instr* r = pull();
-  if (!r) return false;
-  out = *r;
-  return true;
-}
-
 uint64_t PrefetchSource::location() const {
   if (!current_ || batch_pos_ == current_->records.data()) return previous_location_;
   return current_->locations[size_t(batch_pos_ - current_->records.data()) - 1];

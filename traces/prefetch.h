@@ -28,7 +28,7 @@ class PrefetchSource final : public RecordSource {
   PrefetchSource(const PrefetchSource&) = delete;
   PrefetchSource& operator=(const PrefetchSource&) = delete;
 
-  bool next(isa::Instr& out) override;
+  bool next(isa::Instr& out) override { return copy_pulled(out); }
   uint64_t bytes_read() const override { return bytes_.load(std::memory_order_relaxed); }
   SourceTraits traits() const override { return traits_; }
   uint64_t location() const override;

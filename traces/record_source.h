@@ -49,6 +49,13 @@ class RecordSource {
   }
 
  protected:
+  /// next() for a source that holds its records in blocks: a copy of what
+  /// pull() hands out.
+  bool copy_pulled(isa::Instr& out) {
+    const isa::Instr* r = pull();
+    if (r) out = *r;
+    return r != nullptr;
+  }
   /// Makes [batch_pos_, batch_end_) the records after the current block
   /// and returns the first of them (already taken), or null at the end.
   virtual const isa::Instr* next_block() { return next(one_) ? &one_ : nullptr; }

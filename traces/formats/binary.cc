@@ -242,13 +242,6 @@ bool BinaryReader::load_block() {
   return true;
 }
 
-bool BinaryReader::next(isa::Instr& out) {
-  const isa::Instr* r = pull();
-  if (!r) return false;
-  out = *r;
-  return true;
-}
-
 const isa::Instr* BinaryReader::next_block() {
   if (batch_pos_) batch_first_ += uint64_t(batch_end_ - batch_.data());
   batch_pos_ = batch_end_ = batch_.data();

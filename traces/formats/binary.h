@@ -51,7 +51,7 @@ class BinaryReader final : public RecordSource {
  public:
   BinaryReader(std::istream& in, std::string name);
   ~BinaryReader() override;
-  bool next(isa::Instr& out) override;
+  bool next(isa::Instr& out) override { return copy_pulled(out); }
   uint64_t bytes_read() const override { return offset_; }
   SourceTraits traits() const override { return traits_; }
   /// The number of the record last returned (1 for the first).

@@ -39,13 +39,6 @@ const isa::Instr* MmuStress::next_block() {
   return batch_pos_++;
 }
 
-bool MmuStress::next(isa::Instr& out) {
-  const isa::Instr* r = pull();
-  if (!r) return false;
-  out = *r;
-  return true;
-}
-
 bool MmuStress::generate(isa::Instr& out) {
   out = isa::Instr{};
   if (setup_ < 2) {

@@ -25,7 +25,7 @@ class MmuStress final : public RecordSource {
   MmuStress(uint64_t instructions, uint64_t seed, uint64_t array_bytes)
       : limit_(instructions), state_(seed), array_bytes_(array_bytes) {}
   /// Copies what pull() hands out (a source is read one way or the other).
-  bool next(isa::Instr& out) override;
+  bool next(isa::Instr& out) override { return copy_pulled(out); }
   uint64_t bytes_read() const override { return emitted_; }
   SourceTraits traits() const override { return {}; }
 

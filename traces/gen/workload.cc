@@ -137,13 +137,6 @@ uint8_t Workload::huge_flags() const {
                                         : 0;
 }
 
-bool Workload::next(isa::Instr& out) {
-  const isa::Instr* r = pull();
-  if (!r) return false;
-  out = *r;
-  return true;
-}
-
 const isa::Instr* Workload::next_block() {
   records_ += uint64_t(batch_end_ - batch_begin_);
   batch_begin_ = batch_pos_ = batch_end_ = nullptr;

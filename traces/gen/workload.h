@@ -101,7 +101,7 @@ uint64_t page_bytes_of(const GenArgs& a);
 
 class Workload : public RecordSource {
  public:
-  bool next(isa::Instr& out) final;
+  bool next(isa::Instr& out) final { return copy_pulled(out); }
   uint64_t bytes_read() const final { return 0; }
   SourceTraits traits() const final;
   /// The number of the record last returned (1 for the first).
